@@ -1,0 +1,76 @@
+"""Development sessions; ``nox --list`` describes each, ``nox`` runs the default set."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYTHONS = nox.project.python_versions(PYPROJECT)
+TORCH_PYTHON = "3.11"  # the only Python for which torch==2.13.0 (CPU) is at hand
+
+nox.options.sessions = ["lint", "typecheck", "tests", "parity", "coverage"]
+
+
+def _group(name: str) -> list[str]:
+    """The requirements of dependency group ``name`` in pyproject.toml."""
+    return list(nox.project.dependency_groups(PYPROJECT, name))
+
+
+def _pytest_with_coverage(
+    session: nox.Session, *args: str, env: dict[str, str] | None = None
+) -> None:
+    """Run pytest under coverage; data files are combined by the ``coverage`` session."""
+    session.run(
+        "coverage",
+        "run",
+        "--data-file",
+        f".coverage.{session.name}",
+        "-m",
+        "pytest",
+        *args,
+        *session.posargs,
+        env={"HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", ""), **(env or {})},
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Lint and check formatting with ruff."""
+    session.install(*_group("lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=TORCH_PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """Type-check src, tests and this file with mypy --strict."""
+    session.install(".", *_group("typing"))
+    session.run("mypy", *session.posargs)
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Run the test suite without PyTorch on every supported Python (torch tests skip)."""
+    session.install(".", *_group("test"))
+    _pytest_with_coverage(session)
+
+
+@nox.session(python=TORCH_PYTHON)
+def parity(session: nox.Session) -> None:
+    """Run the PyTorch float64 comparisons (torch==2.13.0); a missing torch fails, never skips."""
+    session.install(".", *_group("test"), *_group("torch"))
+    _pytest_with_coverage(session, "-m", "torch", env={"MICROGRAD_REQUIRE_TORCH": "1"})
+
+
+@nox.session
+def coverage(session: nox.Session) -> None:
+    """Combine the coverage of the test sessions and require 100% branch coverage."""
+    session.install("coverage[toml]")
+    session.run("coverage", "combine")
+    session.run("coverage", "report")
