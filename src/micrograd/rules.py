@@ -207,11 +207,12 @@ def tanh(x: float) -> tuple[float, tuple[float, ...]]:
 def relu(x: float) -> tuple[float, tuple[float, ...]]:
     """``max(0, x)``; d/dx = 1 where x > 0, else 0 (so relu'(0) = 0, as in PyTorch).
 
-    nan passes through unchanged, with derivative 1, as in PyTorch.
+    As in PyTorch, ``relu(-0.0)`` is ``-0.0``, and nan passes through with
+    derivative 1.
     """
-    if x > 0.0 or math.isnan(x):
-        return x, _ONE
-    return 0.0, _ZERO
+    if x < 0.0:
+        return 0.0, _ZERO
+    return x, (_ZERO if x == 0.0 else _ONE)
 
 
 def sigmoid(x: float) -> tuple[float, tuple[float, ...]]:

@@ -1,0 +1,106 @@
+"""The one parity helper: run the same expression on micrograd and on a witness, compare everything.
+
+A witness is PyTorch float64 (``torch_result``) or central differences
+(``numeric_result``). Every op test and every DAG test goes through
+``assert_parity``, so a tolerance or a comparison rule is decided here once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from micrograd import Value, numerical_gradient
+
+
+@dataclass(frozen=True)
+class Result:
+    """The value of an expression and the gradient of that value with respect to each input."""
+
+    value: float
+    grads: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Two floats agree when ``|a - b| <= abs + rel * max(|a|, |b|)``; equal infinities and nan agree."""
+
+    rel: float
+    abs: float = 0.0
+
+
+ULP = 2.0**-52
+"""The spacing of floats at 1.0."""
+
+TORCH_OP = Tolerance(rel=4 * ULP, abs=4 * ULP)
+"""One op against PyTorch: within 4 ulps of the larger number, or of 1.0 near zero.
+
+Arithmetic agrees to the bit; exp, log, tanh and pow come from the C library here and from
+PyTorch's own kernels there, which differ in the last bit, and a derivative such as
+``1 - tanh²`` turns that bit into an absolute error of an ulp of 1.0."""
+
+TORCH_DAG = Tolerance(rel=1e-9, abs=1e-12)
+"""A random DAG against PyTorch: last-bit differences compound through a dozen ops and cancel."""
+
+NUMERIC = Tolerance(rel=1e-4, abs=1e-6)
+"""Against central differences, whose own error is about eps² · f''' + 1e-16 · |f| / eps."""
+
+
+def micrograd_result(fn: Callable[..., Any], inputs: Sequence[float]) -> Result:
+    """``fn`` evaluated on fresh micrograd leaves, then ``backward()``."""
+    leaves = [Value(x) for x in inputs]
+    out: Value = fn(*leaves)
+    out.backward()
+    return Result(out.data, tuple(leaf.grad for leaf in leaves))
+
+
+def torch_result(fn: Callable[..., Any], inputs: Sequence[float]) -> Result:
+    """``fn`` evaluated on 0-dim float64 torch tensors, then ``backward()``."""
+    import torch  # noqa: PLC0415 - torch is optional; only parity tests call this
+
+    leaves = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in inputs]
+    out = fn(*leaves)
+    out.backward()
+    return Result(
+        float(out.item()),
+        tuple(0.0 if leaf.grad is None else float(leaf.grad.item()) for leaf in leaves),
+    )
+
+
+def numeric_result(fn: Callable[..., Any], inputs: Sequence[float]) -> Result:
+    """``fn``'s value from micrograd and its gradient from central differences."""
+    value = fn(*(Value(x) for x in inputs)).data
+    return Result(value, tuple(numerical_gradient(fn, inputs, eps=1e-6)))
+
+
+def agree(a: float, b: float, tol: Tolerance) -> bool:
+    """Whether ``a`` and ``b`` agree within ``tol`` (nan agrees only with nan)."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return abs(a - b) <= tol.abs + tol.rel * max(abs(a), abs(b))
+
+
+def assert_parity(
+    fn: Callable[..., Any],
+    inputs: Sequence[float],
+    witness: Callable[[Callable[..., Any], Sequence[float]], Result],
+    tol: Tolerance,
+    *,
+    description: str = "",
+) -> None:
+    """Assert that micrograd and ``witness`` agree on ``fn``'s value and every input's gradient."""
+    ours = micrograd_result(fn, inputs)
+    theirs = witness(fn, inputs)
+    pairs = [("value", ours.value, theirs.value)] + [
+        (f"d/dx{i}", a, b) for i, (a, b) in enumerate(zip(ours.grads, theirs.grads, strict=True))
+    ]
+    wrong = [(what, a, b) for what, a, b in pairs if not agree(a, b, tol)]
+    assert not wrong, (
+        f"{description or 'expression'} at inputs {list(inputs)!r}: micrograd and "
+        f"{witness.__name__} disagree (rel {tol.rel:.3g}, abs {tol.abs:.3g}):\n"
+        + "\n".join(f"  {what}: micrograd {a!r}, witness {b!r}" for what, a, b in wrong)
+    )
