@@ -25,7 +25,7 @@ class Result:
 
 @dataclass(frozen=True)
 class Tolerance:
-    """Two floats agree when ``|a - b| <= abs + rel * max(|a|, |b|)``; equal infinities and nan agree."""
+    """Floats agree if ``|a - b| <= abs + rel * max(|a|, |b|)``, or are equal infinities or nan."""
 
     rel: float
     abs: float = 0.0

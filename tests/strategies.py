@@ -1,8 +1,9 @@
-"""Hypothesis strategies shared by the tests: awkward floats, op inputs, and random expression DAGs."""
+"""Hypothesis strategies shared by the tests: awkward floats, op inputs, random expression DAGs."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,26 +53,6 @@ def away_from_zero(low: float, high: float) -> st.SearchStrategy[float]:
 # sort that visits a node twice). Every step keeps values bounded so that the
 # comparison is about gradients, not overflow.
 
-DAG_OPS: tuple[str, ...] = (
-    "add",
-    "sub",
-    "mul",
-    "div",
-    "neg",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "exp",
-    "log",
-    "square",
-    "cube",
-    "sqrt",
-    "pow",
-    "const",
-    "sum",
-    "dot",
-)
-
 
 @dataclass(frozen=True)
 class Step:
@@ -93,7 +74,7 @@ class Program:
         """Evaluate on Values or on torch tensors; the root sums every node no step consumed."""
         nodes = list(leaves)
         for step in self.steps:
-            nodes.append(_apply(step, [nodes[i] for i in step.args]))
+            nodes.append(_STEPS[step.op]([nodes[i] for i in step.args], step.const))
         consumed = {i for step in self.steps for i in step.args}
         unused = [n for i, n in enumerate(nodes) if i >= len(leaves) and i not in consumed]
         total = unused[0]
@@ -111,47 +92,39 @@ class Program:
         return "\n".join(lines)
 
 
-def _apply(step: Step, args: list[Any]) -> Any:
-    """One step, written so that bounded inputs give bounded outputs (mostly)."""
-    a, c = args[0], step.const
-    match step.op:
-        case "add":
-            return a + args[1]
-        case "sub":
-            return a - args[1]
-        case "mul":
-            return a * args[1]
-        case "div":
-            return a / (1.0 + args[1] * args[1])
-        case "neg":
-            return -a
-        case "tanh":
-            return a.tanh()
-        case "sigmoid":
-            return a.sigmoid()
-        case "relu":
-            return a.relu()
-        case "exp":
-            return a.tanh().exp()
-        case "log":
-            return (1.0 + a * a).log()
-        case "square":
-            return a**2
-        case "cube":
-            return a.tanh() ** 3
-        case "sqrt":
-            return (1.0 + a * a) ** 0.5
-        case "pow":
-            return (1.0 + a * a) ** args[1].tanh()
-        case "const":
-            return c - a * c
-        case "sum":
-            return Value.sum(args) if isinstance(a, Value) else args[0] + args[1] + args[2]
-        case "dot":
-            if isinstance(a, Value):
-                return Value.dot(args[:2], args[2:4], args[4])
-            return args[4] + args[0] * args[2] + args[1] * args[3]
-    raise AssertionError(f"unknown DAG op {step.op!r}")
+def _fused_sum(args: list[Any]) -> Any:
+    return Value.sum(args) if isinstance(args[0], Value) else args[0] + args[1] + args[2]
+
+
+def _fused_dot(args: list[Any]) -> Any:
+    if isinstance(args[0], Value):
+        return Value.dot(args[:2], args[2:4], args[4])
+    return args[4] + args[0] * args[2] + args[1] * args[3]
+
+
+# Each step is written so that bounded inputs give bounded outputs, mostly.
+_STEPS: dict[str, Callable[[list[Any], float], Any]] = {
+    "add": lambda n, c: n[0] + n[1],
+    "sub": lambda n, c: n[0] - n[1],
+    "mul": lambda n, c: n[0] * n[1],
+    "div": lambda n, c: n[0] / (1.0 + n[1] * n[1]),
+    "neg": lambda n, c: -n[0],
+    "tanh": lambda n, c: n[0].tanh(),
+    "sigmoid": lambda n, c: n[0].sigmoid(),
+    "relu": lambda n, c: n[0].relu(),
+    "exp": lambda n, c: n[0].tanh().exp(),
+    "log": lambda n, c: (1.0 + n[0] * n[0]).log(),
+    "square": lambda n, c: n[0] ** 2,
+    "cube": lambda n, c: n[0].tanh() ** 3,
+    "sqrt": lambda n, c: (1.0 + n[0] * n[0]) ** 0.5,
+    "pow": lambda n, c: (1.0 + n[0] * n[0]) ** n[1].tanh(),
+    "const": lambda n, c: c - n[0] * c,
+    "sum": lambda n, c: _fused_sum(n),
+    "dot": lambda n, c: _fused_dot(n),
+}
+ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "pow": 2, "sum": 3, "dot": 5}
+"""Inputs per DAG op; 1 where not listed."""
+DAG_OPS: tuple[str, ...] = tuple(_STEPS)
 
 
 @st.composite
@@ -167,7 +140,7 @@ def programs(
     for i in range(n_steps):
         available = len(leaves) + i
         op = draw(st.sampled_from(ops))
-        arity = {"sum": 3, "dot": 5}.get(op, 2 if op in {"add", "sub", "mul", "div", "pow"} else 1)
+        arity = ARITY.get(op, 1)
         # Lean towards the newest node so that chains get deep, but allow any.
         args = tuple(
             draw(st.one_of(st.just(available - 1), st.integers(0, available - 1)))

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tests.catalogue import CASES, OpCase
 from micrograd import Value
+from tests.catalogue import CASES, OpCase
 from tests.parity import TORCH_DAG, TORCH_OP, Tolerance, assert_parity, torch_result
 from tests.strategies import SPECIAL_FLOATS, Program, Step, programs
 
@@ -116,6 +116,6 @@ class TestBitExact:
     @pytest.mark.parametrize("case", BIT_EXACT, ids=str)
     @given(data=st.data())
     def test_arithmetic_matches_torch_exactly(self, case: OpCase, data: st.DataObject) -> None:
-        """+, -, *, /, negation, the powers PyTorch computes by arithmetic, sum and dot are exact."""
+        """+, -, *, /, negation, powers PyTorch computes by arithmetic, sum and dot are exact."""
         inputs = [data.draw(domain) for domain in case.domains]
         assert_parity(case.fn, inputs, torch_result, EXACT, description=case.name)
