@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from micrograd import Value
 from tests.catalogue import CASES, OpCase
 from tests.parity import TORCH_DAG, TORCH_OP, Tolerance, assert_parity, torch_result
-from tests.strategies import SPECIAL_FLOATS, Program, Step, programs
+from tests.strategies import SPECIAL_FLOATS, Program, Step, away_from_zero, programs, reals
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
@@ -88,9 +88,11 @@ class TestRandomDags:
             program, list(program.leaves), torch_result, TORCH_DAG, description=str(program)
         )
 
-    def test_readme_example_matches_torch(self) -> None:
-        """The README expression gives torch's value and gradients within 4 ulps."""
-        assert_parity(readme_expression, [-4.0, 2.0], torch_result, TORCH_OP)
+    @given(a=reals(-10.0, 10.0), b=away_from_zero(0.1, 10.0))
+    @example(a=-4.0, b=2.0)  # the README's point
+    def test_readme_expression_matches_torch(self, a: float, b: float) -> None:
+        """The README expression gives torch's value and gradients (rel 1e-9, abs 1e-12)."""
+        assert_parity(readme_expression, [a, b], torch_result, TORCH_DAG)
 
 
 EXACT = Tolerance(rel=0.0)
