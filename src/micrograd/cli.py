@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import micrograd
+from micrograd import demo
 
 __all__ = ["build_parser", "main"]
 
@@ -19,7 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version", action="version", version=f"micrograd-ref {micrograd.__version__}"
     )
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo.add_parser(commands)
     return parser
 
 
@@ -30,4 +32,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    return 0  # pragma: no cover - every command returns from its own branch
+    # Every command's add_parser() sets func: its handler, returning the exit status.
+    command: Callable[[argparse.Namespace], int] = args.func
+    return command(args)
