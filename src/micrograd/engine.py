@@ -220,40 +220,44 @@ class Value:
 
         The graph is walked without recursion, so graphs of any depth work.
         """
-        order = _topological_order(self)
-        leaves: list[tuple[Value, float]] = []
-        for node in order:
+        # 1. Find every node this one depends on, counting the edges that lead
+        #    into each from above. Interior grads restart at 0; leaves' grads are
+        #    set aside, to be added back in step 3.
+        parents_left: dict[Value, int] = {}
+        earlier: list[tuple[Value, float]] = []
+        stack = [self]
+        while stack:
+            node = stack.pop()
             if not node._children:
-                leaves.append((node, node.grad))
+                earlier.append((node, node.grad))
             node.grad = 0.0
+            for child in node._children:
+                if child in parents_left:
+                    parents_left[child] += 1
+                else:
+                    parents_left[child] = 1
+                    stack.append(child)
+
+        # 2. The chain rule, in topological order (Kahn's algorithm): a node
+        #    passes its gradient down only once every parent has passed it theirs.
+        #    Explicit stacks, not recursion, so any depth works.
         self.grad = 1.0
-        for node in reversed(order):
+        ready = [self]
+        while ready:
+            node = ready.pop()
             upstream = node.grad
             for child, local in zip(node._children, node._local_grads, strict=True):
                 child.grad += local * upstream
-        # Add the earlier gradient last, so that two calls give exactly 2x.
-        for leaf, earlier in leaves:
-            leaf.grad += earlier
+                left = parents_left[child] - 1
+                if left:
+                    parents_left[child] = left
+                else:
+                    ready.append(child)
 
-
-def _topological_order(root: Value) -> list[Value]:
-    """Every node ``root`` depends on, each after all of its children; ``root`` is last.
-
-    A depth-first search with an explicit stack: recursion would overflow
-    Python's stack on chains deeper than about a thousand nodes.
-    """
-    order: list[Value] = []
-    seen: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
-        elif node not in seen:
-            seen.add(node)
-            stack.append((node, True))
-            stack.extend((child, False) for child in node._children if child not in seen)
-    return order
+        # 3. Gradients accumulate on leaves. Adding the earlier gradient last
+        #    (not first) makes two calls give exactly twice one call's.
+        for leaf, grad in earlier:
+            leaf.grad += grad
 
 
 def _node(
