@@ -14,7 +14,9 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHONS = nox.project.python_versions(PYPROJECT)
 TORCH_PYTHON = "3.11"  # the only Python for which torch==2.13.0 (CPU) is at hand
 
-nox.options.sessions = ["lint", "typecheck", "tests", "parity", "coverage"]
+nox.options.sessions = ["lint", "typecheck", "tests", "parity", "moons", "notebook", "coverage"]
+
+NOTEBOOK = "docs/micrograd_from_scratch.ipynb"
 
 
 def _group(name: str) -> list[str]:
@@ -66,6 +68,36 @@ def parity(session: nox.Session) -> None:
     """Run the PyTorch float64 comparisons (torch==2.13.0); a missing torch fails, never skips."""
     session.install(".", *_group("test"), *_group("torch"))
     _pytest_with_coverage(session, "-m", "torch", env={"MICROGRAD_REQUIRE_TORCH": "1"})
+
+
+@nox.session
+def moons(session: nox.Session) -> None:
+    """Train the demo configuration; check 100% accuracy, the loss bound and the pinned losses."""
+    session.install(".", *_group("test"))
+    session.run("pytest", "tests/test_moons.py", *session.posargs)
+
+
+@nox.session
+def notebook(session: nox.Session) -> None:
+    """Check the tutorial notebook is committed without outputs, then run it top to bottom."""
+    session.install(".", *_group("notebook"))
+    session.run("python", "-c", _RUN_NOTEBOOK, NOTEBOOK)
+
+
+_RUN_NOTEBOOK = """
+import sys
+import nbclient, nbformat
+
+path = sys.argv[1]
+nb = nbformat.read(path, as_version=4)
+stale = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+         and (c.get("outputs") or c.get("execution_count") is not None)]
+if stale:
+    sys.exit(f"{path}: code cells {stale} have outputs; clear them before committing")
+nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                        resources={"metadata": {"path": "docs"}}).execute()
+print(f"{path}: {len(nb.cells)} cells ran without error")
+"""
 
 
 @nox.session
