@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 import micrograd
 from micrograd import demo
+from micrograd.oracle import cli as oracle_cli
 
 __all__ = ["build_parser", "main"]
 
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo.add_parser(commands)
+    oracle_cli.add_parser(commands)
     return parser
 
 

@@ -1,0 +1,190 @@
+"""The oracle as a pytest plugin: ``pytest --micrograd-impl=engine.py`` runs one test per check.
+
+Registered through the ``pytest11`` entry point, so it is loaded by every
+pytest run where micrograd-ref is installed; it stays inert (adds no test,
+imports nothing heavy) unless ``--micrograd-impl`` is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from micrograd.oracle.runner import Target
+    from micrograd.oracle.suite import CheckResult, Options, SuiteResult
+
+__all__ = ["OracleItem"]
+
+
+@dataclass
+class _Run:
+    """The configured run and, once the first test asked, its results."""
+
+    target: Target
+    options: Options
+    suite: SuiteResult | None = None
+    load_error: str = ""
+    results: dict[str, CheckResult] = field(default_factory=dict)
+
+    def result(self, name: str) -> CheckResult | None:
+        """The result of check ``name``, running the whole suite on first use (None: not loaded)."""
+        from micrograd.oracle.runner import LoadError  # noqa: PLC0415 - lazy, see module docstring
+        from micrograd.oracle.suite import run_suite  # noqa: PLC0415 - lazy, see module docstring
+
+        if self.suite is None and not self.load_error:
+            try:
+                self.suite = run_suite(self.target, self.options)
+            except LoadError as exc:
+                self.load_error = str(exc)
+                return None
+            self.results = {r.name: r for r in self.suite.checks}
+        return self.results.get(name)
+
+
+_RUN = pytest.StashKey[_Run]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add the ``--micrograd-…`` options."""
+    group = parser.getgroup("micrograd", "micrograd-ref grading oracle")
+    group.addoption(
+        "--micrograd-impl",
+        dest="micrograd_impl",
+        metavar="TARGET",
+        help="check this micrograd engine (engine.py, engine.py:Value or a.module) "
+        "against the reference, one test per op and property",
+    )
+    group.addoption("--micrograd-seed", dest="micrograd_seed", default="0", metavar="N")
+    group.addoption(
+        "--micrograd-max-examples", dest="micrograd_max_examples", default="100", metavar="N"
+    )
+    group.addoption("--micrograd-timeout", dest="micrograd_timeout", default="5", metavar="SECONDS")
+    group.addoption(
+        "--micrograd-require",
+        dest="micrograd_require",
+        default="",
+        metavar="CHECK,...",
+        help="checks that fail, instead of being skipped, when the op is absent",
+    )
+
+
+def _number(config: pytest.Config, option: str, kind: type[float], least: float) -> Any:  # noqa: ANN401 - int or float
+    text = config.getoption(option)
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or value < least:
+        flag = "--" + option.replace("_", "-")
+        raise pytest.UsageError(f"{flag}: expected a number of at least {least}, got {text!r}")
+    return value
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Validate the options where they come in; do nothing without ``--micrograd-impl``."""
+    impl = config.getoption("micrograd_impl")
+    if not impl:
+        return
+    from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - lazy, see module docstring
+    from micrograd.oracle.runner import LoadError, parse_target  # noqa: PLC0415
+    from micrograd.oracle.suite import Options  # noqa: PLC0415 - lazy, see module docstring
+
+    try:
+        target = parse_target(impl)
+    except LoadError as exc:
+        raise pytest.UsageError(f"--micrograd-impl: {exc}") from exc
+    require = frozenset(
+        n.strip() for n in config.getoption("micrograd_require").split(",") if n.strip()
+    )
+    unknown = sorted(require - {c.name for c in CATALOGUE})
+    if unknown:
+        raise pytest.UsageError(f"--micrograd-require: no check named {', '.join(unknown)}")
+    options = Options(
+        seed=_number(config, "micrograd_seed", int, -(2**63)),
+        max_examples=_number(config, "micrograd_max_examples", int, 1),
+        timeout=_number(config, "micrograd_timeout", float, 0.001),
+        require=require,
+    )
+    config.stash[_RUN] = _Run(target, options)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    """The engine under test and the exact flags that reproduce this run."""
+    run = config.stash.get(_RUN, None)
+    if run is None:
+        return None
+    flags = [
+        f"--micrograd-impl={run.target.spec}",
+        f"--micrograd-seed={run.options.seed}",
+        f"--micrograd-max-examples={run.options.max_examples}",
+        f"--micrograd-timeout={run.options.timeout:g}",
+    ]
+    if run.options.require:
+        flags.append(f"--micrograd-require={','.join(sorted(run.options.require))}")
+    return [
+        f"micrograd-ref oracle: checking {run.target.spec}",
+        f"reproduce with: pytest {' '.join(flags)}",
+    ]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Add one test per check (before ``-k`` and ``-m`` select among them)."""
+    if config.stash.get(_RUN, None) is None:
+        return
+    from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - lazy, see module docstring
+
+    items.extend(
+        OracleItem.from_parent(session, name=f"micrograd[{check.name}]", check_name=check.name)
+        for check in CATALOGUE
+    )
+
+
+class OracleFailure(Exception):
+    """A check that did not pass; its text is the report's message and reproducer."""
+
+
+class OracleItem(pytest.Item):
+    """One check of the oracle as a pytest test."""
+
+    def __init__(self, *, check_name: str, **kwargs: Any) -> None:  # noqa: ANN401 - from_parent's
+        super().__init__(**kwargs)
+        self.check_name = check_name
+
+    def runtest(self) -> None:
+        """Pass, skip (unsupported op) or fail with the reproducer."""
+        from micrograd.oracle import report  # noqa: PLC0415 - lazy, see module docstring
+
+        run = self.config.stash[_RUN]
+        result = run.result(self.check_name)
+        if result is None:
+            raise OracleFailure(f"could not load the engine: {run.load_error}")
+        if result.status == "passed":
+            return
+        if result.status == "unsupported":
+            pytest.skip(f"unsupported: {result.message}")
+        assert run.suite is not None  # run.result() set it
+        text = f"{result.status}: {result.message}"
+        code = report.reproducer(run.suite, result)
+        if code:
+            text += f"\n\n{code}"
+        raise OracleFailure(text)
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,  # noqa: ANN401 - pytest types it with a private Literal
+    ) -> str:
+        """The message and reproducer, without a traceback of the grader."""
+        if isinstance(excinfo.value, OracleFailure):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo, style=style))  # pragma: no cover - a bug of ours
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        """Where the test is shown to come from."""
+        return self.path, None, self.name

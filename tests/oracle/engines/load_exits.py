@@ -1,0 +1,3 @@
+"""Calls sys.exit while being imported."""
+import sys
+sys.exit("no")

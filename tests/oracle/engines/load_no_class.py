@@ -1,0 +1,3 @@
+"""Has no class named Value."""
+class Valu:
+    pass
