@@ -184,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
                 title=f"MLP({shape}) on two moons, accuracy {100 * result.accuracy:.0f}%",
             )
         except MissingDependencyError as exc:
+            sys.stdout.flush()  # so the notice follows the progress lines on a terminal
             print(f"{exc}; drawing in the terminal instead", file=sys.stderr)
             text = True
         except OSError as exc:
