@@ -14,7 +14,16 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHONS = nox.project.python_versions(PYPROJECT)
 TORCH_PYTHON = "3.11"  # the only Python for which torch==2.13.0 (CPU) is at hand
 
-nox.options.sessions = ["lint", "typecheck", "tests", "parity", "moons", "notebook", "coverage"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "parity",
+    "moons",
+    "notebook",
+    "docs",
+    "coverage",
+]
 
 NOTEBOOK = "docs/micrograd_from_scratch.ipynb"
 
@@ -98,6 +107,13 @@ nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
                         resources={"metadata": {"path": "docs"}}).execute()
 print(f"{path}: {len(nb.cells)} cells ran without error")
 """
+
+
+@nox.session(python=TORCH_PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation with Sphinx, warnings as errors, running the tutorial notebook."""
+    session.install(".", *_group("docs"))
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 
 @nox.session

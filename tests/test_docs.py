@@ -1,21 +1,38 @@
-"""The examples in the README run and print what the README says they print."""
+"""The documentation tells the truth: its examples run as shown and its rules table is complete."""
 
 from __future__ import annotations
 
 import doctest
+import re
 from pathlib import Path
 
 import pytest
 
+from micrograd.rules import RULES
+
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md"]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
 def test_examples_in_document_run_as_shown(path: Path) -> None:
-    """Every ``>>>`` example in the document gives the output written under it."""
+    """Every ``>>>`` example in the README and the docs gives the output written under it."""
     results = doctest.testfile(
         str(path), module_relative=False, optionflags=doctest.ELLIPSIS, verbose=False
     )
-    assert results.attempted > 0, f"{path.name} has no examples to run"
     assert results.failed == 0, f"{results.failed} example(s) in {path.name} failed; see above"
+
+
+@pytest.mark.parametrize("name", ["README.md", "semantics.md", "nn.md"])
+def test_key_documents_have_examples(name: str) -> None:
+    """The README, the semantics page and the nn page carry runnable examples."""
+    path = next(p for p in DOCUMENTS if p.name == name)
+    assert ">>> " in path.read_text(encoding="utf-8")
+
+
+def test_rules_table_lists_exactly_the_rules_in_code() -> None:
+    """docs/rules.md has one row per rule in micrograd.rules.RULES, and no other."""
+    text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(\w+)` \|", text, flags=re.MULTILINE)
+    assert sorted(rows) == sorted(RULES)
+    assert len(rows) == len(set(rows))
