@@ -1,0 +1,51 @@
+"""The project's own documents agree with its noxfile."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _nox_sessions() -> set[str]:
+    """The session names defined in noxfile.py (functions decorated with nox.session)."""
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if ast.unparse(target) == "nox.session":
+                    names.add(node.name)
+    return names
+
+
+def _table_sessions(path: Path) -> set[str]:
+    """The sessions named in the first column of the document's table headed ``| session |``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| session |"))
+    names = set()
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        first_cell = line.split("|")[1]
+        names |= {re.sub(r"-3\.\d+$", "", n) for n in re.findall(r"`([\w.-]+)`", first_cell)}
+    return names
+
+
+@pytest.mark.parametrize("document", ["README.md", "CONTRIBUTING.md"])
+def test_session_table_lists_every_nox_session(document: str) -> None:
+    """The session table of the README and of CONTRIBUTING names exactly the noxfile's sessions."""
+    assert _table_sessions(ROOT / document) == _nox_sessions()
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    """.ci/run calls exactly the test command the README shows (its second console line)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^\$ (.+)$", readme, flags=re.MULTILINE)
+    test_command = next(c for c in commands if "nox" in c)
+    assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
