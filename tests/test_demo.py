@@ -30,6 +30,20 @@ class TestDemoCommand:
         assert stdout[4] == f"Decision boundary written to {out}"
         assert out.read_bytes().startswith(b"\x89PNG")
 
+    def test_help_starts_with_usage_and_names_every_option(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--help shows the usage line first and documents each option."""
+        with pytest.raises(SystemExit) as exit_info:
+            main(["demo", "--help"])
+        assert exit_info.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith("usage: micrograd-ref demo [options]\n")
+        for option in ("--seed", "--steps", "--samples", "--noise", "--hidden", "--activation"):
+            assert option in out
+        assert "--out" in out
+        assert "--text" in out
+
     def test_text_flag_draws_in_the_terminal_instead(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -89,22 +103,27 @@ class TestDemoErrors:
             (["--hidden", "16,x"], "argument --hidden: must be comma-separated integers"),
             (["--hidden", "16,0"], "argument --hidden: widths must be at least 1"),
             (["--activation", "elu"], "argument --activation: invalid choice: 'elu'"),
-            (["--colour"], "unrecognized arguments: --colour"),
         ],
     )
     def test_bad_option_is_a_usage_error(
         self, option: list[str], message: str, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """Argparse exits with status 2: a short usage line and a one-line error."""
+        """Argparse exits with status 2 and exactly one line on stderr: the error."""
         with pytest.raises(SystemExit) as exit_info:
             main(["demo", *option])
         assert exit_info.value.code == 2
         err = capsys.readouterr().err.splitlines()
-        assert "Traceback" not in "\n".join(err)
-        assert err[-1].startswith("micrograd-ref")  # the top-level parser reports unknown options
-        assert ": error: " in err[-1]
-        assert message in err[-1]
-        assert len(err) <= 2
+        assert len(err) == 1
+        assert err[0].startswith(f"micrograd-ref demo: error: {message}")
+
+    def test_unknown_option_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """An option demo does not know is reported by the top-level parser, with exit status 2."""
+        with pytest.raises(SystemExit) as exit_info:
+            main(["demo", "--colour"])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        assert err.splitlines()[-1] == "micrograd-ref: error: unrecognized arguments: --colour"
 
     @pytest.mark.parametrize(
         ("out", "message"),

@@ -89,12 +89,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "demo",
         help="train an MLP on two moons and draw its decision boundary",
+        # No usage line in errors, so that a bad option gets exactly one line; --help
+        # shows it at the top of the description instead.
+        usage=argparse.SUPPRESS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Train MLP(2 -> hidden... -> 1) on noisy two-moons points with the max-margin loss "
-            "and SGD, print the loss and accuracy as it goes, then draw the decision boundary: "
-            "a picture (--out) when matplotlib is installed, in the terminal otherwise."
+            "usage: micrograd-ref demo [options]\n\n"
+            "Train MLP(2 -> hidden... -> 1) on noisy two-moons points with the max-margin loss\n"
+            "and SGD, print the loss and accuracy as it goes, then draw the decision boundary:\n"
+            "a picture (--out) when matplotlib is installed, in the terminal otherwise.\n\n"
+            f"The defaults are the pinned configuration; seed {DEFAULT_SEED} reaches 100% accuracy."
         ),
-        usage="micrograd-ref demo [options]",
     )
     parser.add_argument(
         "--seed", type=_integer(0), default=defaults.seed, help="seed (default: %(default)s)"
