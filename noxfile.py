@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tarfile
+import zipfile
+from pathlib import Path
 
 import nox
 
@@ -22,6 +26,7 @@ nox.options.sessions = [
     "moons",
     "notebook",
     "docs",
+    "package",
     "coverage",
 ]
 
@@ -114,6 +119,43 @@ def docs(session: nox.Session) -> None:
     """Build the documentation with Sphinx, warnings as errors, running the tutorial notebook."""
     session.install(".", *_group("docs"))
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session(python=TORCH_PYTHON)
+def package(session: nox.Session) -> None:
+    """Build the sdist and wheel, check them, and run the wheel's commands from a fresh venv."""
+    session.install("build", "twine")
+    dist = Path("dist")
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", str(dist))
+    (sdist,) = dist.glob("*.tar.gz")
+    (wheel,) = dist.glob("*.whl")
+    session.run("twine", "check", "--strict", str(sdist), str(wheel))
+    _check_contents(session, wheel, sdist)
+
+    venv = Path(session.create_tmp()) / "wheel-venv"
+    shutil.rmtree(venv, ignore_errors=True)
+    session.run("python", "-m", "venv", str(venv))
+    python, command = str(venv / "bin" / "python"), str(venv / "bin" / "micrograd-ref")
+    session.run(python, "-m", "pip", "install", "--quiet", f"{wheel}[oracle]", external=True)
+    session.run(command, "--version", external=True)
+    session.run(command, "demo", "--steps", "5", external=True)  # no matplotlib: the text picture
+    session.run(command, "check", "tests/oracle/engines/correct_closures.py", external=True)
+
+
+def _check_contents(session: nox.Session, wheel: Path, sdist: Path) -> None:
+    """The wheel holds only the package and its metadata; the sdist also tests, docs, noxfile."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    strays = [n for n in names if not n.startswith(("micrograd/", "micrograd_ref-"))]
+    if strays or "micrograd/py.typed" not in names:
+        session.error(f"{wheel.name}: unexpected files {strays} or no micrograd/py.typed")
+    with tarfile.open(sdist) as archive:
+        top = {Path(n).parts[1] for n in archive.getnames() if len(Path(n).parts) > 1}
+    missing = {"src", "tests", "docs", "noxfile.py", "README.md", "LICENSE"} - top
+    if missing:
+        session.error(f"{sdist.name}: missing {sorted(missing)}")
+    session.log(f"{wheel.name}: {len(names)} files; {sdist.name}: {sorted(top)}")
 
 
 @nox.session
