@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from micrograd.data import make_blobs
-from micrograd.nn import MLP
+from micrograd.data import make_blobs, make_moons
+from micrograd.nn import MLP, Activation
 from micrograd.optim import SGD
 from micrograd.train import StepReport, evaluate, format_report, progress, train
 
@@ -79,6 +79,55 @@ class TestTrain:
         """Points and labels of different lengths raise ValueError."""
         with pytest.raises(ValueError, match="as many labels as points"):
             train(MLP(2, [2, 1]), BLOBS.X, BLOBS.y[:-1])
+
+
+class TestAgainstTorch:
+    """The whole training step (forward, max-margin loss, L2, backward, SGD) matches PyTorch."""
+
+    @pytest.mark.torch
+    @pytest.mark.parametrize("activation", ["relu", "tanh"])
+    def test_trajectory_matches_torch_float64(self, activation: Activation) -> None:
+        """Ten full-batch steps on 30 moons points give PyTorch's losses and final weights."""
+        torch = pytest.importorskip("torch")
+        X, y = make_moons(30, 0.1, seed=4)
+        model = MLP(2, [8, 8, 1], activation, seed=4)
+        tensors = [
+            (
+                torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64),
+                torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64),
+            )
+            for layer in model.layers
+        ]
+        params = [t.requires_grad_() for pair in tensors for t in pair]
+        act = torch.relu if activation == "relu" else torch.tanh
+        inputs = torch.tensor(X, dtype=torch.float64)
+        labels = torch.tensor(y, dtype=torch.float64)
+        theirs = []
+        for k in range(10):
+            h = inputs
+            for i, (w, b) in enumerate(tensors):
+                h = h @ w.T + b
+                if i < len(tensors) - 1:
+                    h = act(h)
+            loss = torch.relu(1 - labels * h[:, 0]).mean() + 1e-4 * sum(
+                (p * p).sum() for p in params
+            )
+            theirs.append(loss.item())
+            for p in params:
+                p.grad = None
+            loss.backward()
+            with torch.no_grad():
+                for p in params:
+                    p.sub_((1.0 - 0.9 * k / 10) * p.grad)
+        ours = [r.loss for r in train(model, X, y, steps=10)]
+        assert ours == pytest.approx(theirs, rel=1e-10)
+        final = [
+            v
+            for w, b in tensors
+            for row, bias in zip(w.tolist(), b.tolist(), strict=True)
+            for v in (*row, bias)
+        ]
+        assert [p.data for p in model.parameters()] == pytest.approx(final, rel=1e-9, abs=1e-12)
 
 
 class TestProgress:
