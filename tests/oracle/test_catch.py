@@ -107,7 +107,7 @@ class TestCorrectEngines:
     @pytest.mark.parametrize("target", CORRECT, ids=lambda t: Path(t.split(":")[0]).stem)
     def test_correct_engine_passes_everything(self, target: str) -> None:
         """No check fails, errs, times out or finds an op missing."""
-        suite = graded(target, Options(use_torch=False))
+        suite = graded(target, Options(max_examples=50, use_torch=False))
         assert {c.name: c.status for c in suite.checks if c.status != "passed"} == {}
         assert suite.passed
 

@@ -7,7 +7,7 @@ imports nothing heavy) unless ``--micrograd-impl`` is given.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -143,6 +143,19 @@ def pytest_collection_modifyitems(
         OracleItem.from_parent(session, name=f"micrograd[{check.name}]", check_name=check.name)
         for check in CATALOGUE
     )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Run only the checks that ``-k``/``-m``/node ids kept (and the ops graph checks use)."""
+    run = session.config.stash.get(_RUN, None)
+    if run is None:
+        return
+    from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - lazy, see module docstring
+
+    kept = {item.check_name for item in session.items if isinstance(item, OracleItem)}
+    if any(c.kind == "graph" and c.name in kept for c in CATALOGUE):
+        kept |= {c.name for c in CATALOGUE if c.kind == "op"}
+    run.options = replace(run.options, only=frozenset(kept))
 
 
 class OracleFailure(Exception):

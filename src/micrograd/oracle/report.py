@@ -15,10 +15,11 @@ def reproducer(suite: SuiteResult, check: CheckResult) -> str | None:
     """The Python to paste for a check that did not pass, or None."""
     if check.status in ("passed", "unsupported") or check.program is None:
         return None
+    raised = check.got is not None and ("error" in check.got or "missing" in check.got)
     note = {
         "timeout": "this hangs (or takes longer than the timeout)",
         "error": "this raises or crashes",
-        "failed": "this gives a wrong number",
+        "failed": "this raises" if raised else "this gives a wrong number",
     }[check.status]
     if check.status != "failed" and check.got is None:
         note += f": {check.message}"

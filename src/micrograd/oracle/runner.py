@@ -18,7 +18,17 @@ from typing import IO, Any
 __all__ = ["LoadError", "Target", "Worker", "WorkerCrashed", "WorkerTimeout", "parse_target"]
 
 WORKER_PATH = str(Path(__file__).with_name("worker.py"))
-"""The child's script, run by path so that it never imports our ``micrograd`` package."""
+"""The child's module, loaded from its file so that our ``micrograd`` package is never imported."""
+
+BOOTSTRAP = """\
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("micrograd.oracle.worker", sys.argv[1])
+worker = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(worker)
+worker.main(sys.argv[2:])
+"""
+"""The child's program (``python -I -c``): the worker module under its own name, not in
+``sys.modules``, so that coverage knows it and a student's ``import micrograd`` is theirs."""
 
 DEFAULT_MEMORY_BYTES = 2 * 1024**3
 """The child's address-space limit: enough for an engine, not for a runaway one."""
@@ -136,7 +146,7 @@ class Worker:
         resp_r, resp_w = os.pipe()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", WORKER_PATH, str(req_r), str(resp_w)],
+            [sys.executable, "-I", "-B", "-c", BOOTSTRAP, WORKER_PATH, str(req_r), str(resp_w)],
             pass_fds=(req_r, resp_w),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

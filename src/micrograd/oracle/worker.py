@@ -1,8 +1,8 @@
 """The grader's child process: load a student's engine and run expression programs on it.
 
-This module imports the standard library only and is run by file path
-(``python -I worker.py REQ_FD RESP_FD``), so that the child never imports
-*our* ``micrograd`` package: a student's engine may itself be a package named
+This module imports the standard library only. The child loads it from its
+file (see :data:`micrograd.oracle.runner.BOOTSTRAP`) without importing *our*
+``micrograd`` package: a student's engine may itself be a package named
 ``micrograd`` (Karpathy's is), and it must win. The parent imports the same
 module to evaluate programs with the reference engine, so one interpreter
 serves both sides.
@@ -274,8 +274,8 @@ def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[An
         send({"results": results, "output": captured.take()})
 
 
-def main(argv: Sequence[str]) -> None:  # pragma: no cover - only runs as the child's __main__
-    """Entry point of the child process: ``worker.py REQ_FD RESP_FD``."""
+def main(argv: Sequence[str]) -> None:
+    """Entry point of the child process, given the file descriptors of its two pipes."""
     import faulthandler  # noqa: PLC0415 - child only
     from multiprocessing.connection import Connection  # noqa: PLC0415 - child only
 
@@ -295,11 +295,3 @@ def main(argv: Sequence[str]) -> None:  # pragma: no cover - only runs as the ch
     sys.setrecursionlimit(int(config.get("recursion_limit", 1000)))
     sys.path[:0] = [os.path.abspath(p) for p in config.get("paths", [])]
     serve(config, receive, send)
-
-
-if __name__ == "__main__":  # pragma: no cover - the child's entry point
-    # Run by path, Python put this folder first on sys.path; the student's engine must not
-    # see our package's internals there.
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
-    main(sys.argv[1:])

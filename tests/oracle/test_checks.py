@@ -1,0 +1,115 @@
+"""The catalogue and the expected numbers: every rule checked, inside its domain, witnessed."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from micrograd.oracle import compare
+from micrograd.oracle.checks import CATALOGUE, REFERENCE_ONLY, check_named
+from micrograd.oracle.compare import Tolerance, expected, register_name, witnesses_agree
+from micrograd.rules import RULES
+
+_ALL_PASSED = [c.name for c in CATALOGUE]
+
+
+class TestCatalogue:
+    """Every op of the reference engine has a check; names are unique."""
+
+    def test_every_rule_is_checked_or_reference_only(self) -> None:
+        """The op checks cover micrograd.rules.RULES, except the fused n-ary ops."""
+        checked = {c.rule for c in CATALOGUE if c.kind == "op"}
+        assert checked | REFERENCE_ONLY == set(RULES)
+        assert not checked & REFERENCE_ONLY
+
+    def test_names_are_unique(self) -> None:
+        """Check names are identifiers for --only, --require and pytest."""
+        names = [c.name for c in CATALOGUE]
+        assert len(names) == len(set(names))
+        assert all(name.isidentifier() for name in names)
+
+    def test_check_named(self) -> None:
+        """Looking up an unknown name lists the known ones."""
+        assert check_named("tanh").op == "a.tanh()"
+        with pytest.raises(KeyError, match="the checks are root_seed, add"):
+            check_named("tahn")
+
+    def test_graph_checks_need_passed_ops(self) -> None:
+        """Graph checks cannot run when no op they use has passed."""
+        for name in ("reused_leaf", "reused_node", "deep_chain"):
+            assert check_named(name).programs([]) is None
+            assert check_named(name).programs(_ALL_PASSED) is not None
+
+
+class TestDomains:
+    """Every drawn case is one the witnesses confirm: inside the domain, away from kinks."""
+
+    @pytest.mark.parametrize("name", [c.name for c in CATALOGUE])
+    def test_probe_is_confirmed_by_central_differences(self, name: str) -> None:
+        """The first case of each check has a reference result the witness agrees with."""
+        probe = check_named(name).probe
+        assert witnesses_agree(probe, expected(probe), Tolerance(), use_torch=False)
+
+    @pytest.mark.parametrize("name", [c.name for c in CATALOGUE])
+    def test_drawn_cases_are_confirmed_by_central_differences(self, name: str) -> None:
+        """Drawn cases are never excluded for disagreeing witnesses."""
+        strategy = check_named(name).programs(_ALL_PASSED)
+        assert strategy is not None
+
+        @settings(max_examples=30, deadline=None)
+        @given(strategy)
+        def confirmed(program: dict[str, object]) -> None:
+            assert witnesses_agree(program, expected(program), Tolerance(), use_torch=False)
+
+        confirmed()
+
+    def test_a_kink_is_not_graded(self) -> None:
+        """A relu at 0 has no meaningful finite difference, so such a case is excluded."""
+        program = {"leaves": [0.0], "ops": [["un", "relu", 0]]}
+        assert not witnesses_agree(program, expected(program), Tolerance(), use_torch=False)
+
+    @pytest.mark.torch
+    def test_torch_confirms_a_dag(self) -> None:
+        """PyTorch float64 agrees with the reference on a graph with a reused node."""
+        program = check_named("reused_node").probe
+        assert witnesses_agree(program, expected(program), Tolerance(), use_torch=True)
+
+    def test_a_witness_that_errs_or_differs_excludes_the_case(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A case where the PyTorch witness raises or disagrees is not graded."""
+        program = check_named("add").probe
+        reference = expected(program)
+        monkeypatch.setattr(compare, "torch_witness", lambda _: {"error": "RuntimeError"})
+        assert not witnesses_agree(program, reference, Tolerance(), use_torch=True)
+        other = {"data": [2.0, 4.0, 6.5], "grads": [1.0, 1.0], "root_grad": None}
+        monkeypatch.setattr(compare, "torch_witness", lambda _: other)
+        assert not witnesses_agree(program, reference, Tolerance(), use_torch=True)
+
+
+class TestTolerance:
+    """How close is close enough, stated once."""
+
+    @pytest.mark.parametrize(
+        ("got", "want", "close"),
+        [
+            (1.0 + 1e-7, 1.0, True),
+            (1.0 + 1e-5, 1.0, False),
+            (1e-10, 0.0, True),
+            (math.nan, math.nan, True),
+            (math.inf, math.inf, True),
+            (-math.inf, math.inf, False),
+            (1.0, math.nan, False),
+        ],
+    )
+    def test_close(self, got: float, want: float, close: bool) -> None:
+        """Relative 1e-6 plus absolute 1e-9; nan matches nan, inf only itself."""
+        assert Tolerance().close(got, want) is close
+
+    @given(st.integers(0, 200))
+    def test_register_names(self, index: int) -> None:
+        """Registers are a..z, then v26, v27 …; all valid Python names."""
+        assert register_name(index).isidentifier()

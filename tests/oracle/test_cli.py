@@ -1,0 +1,113 @@
+"""``micrograd-ref check`` and ``grade``: exit statuses, report files, batch grading."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from micrograd.cli import main
+from tests.oracle.helpers import ENGINES, engine
+
+QUICK = ["--max-examples", "5", "--no-torch"]
+
+
+class TestCheckCommand:
+    """check prints a table and exits 0 (all passed), 1 (a check did not) or 2 (no engine)."""
+
+    def test_correct_engine_exits_0(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """A correct engine passes: exit status 0 and a PASSED summary."""
+        assert main(["check", engine("correct_closures"), *QUICK]) == 0
+        assert "PASSED: 27 checks, 27 passed" in capsys.readouterr().out
+
+    def test_failing_engine_exits_1_and_writes_both_reports(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A failing check gives exit 1, a JSON report and Gradescope's results.json."""
+        out = tmp_path / "out"
+        code = main(
+            ["check", engine("bug_sigmoid_rule"), *QUICK, "--only", "sigmoid,tanh",
+             "--json", str(out / "r.json"), "--gradescope", str(out / "results.json")]
+        )  # fmt: skip
+        assert code == 1
+        data = json.loads((out / "r.json").read_text())
+        assert [(c["name"], c["status"]) for c in data["checks"]] == [
+            ("tanh", "passed"),
+            ("sigmoid", "failed"),
+        ]
+        assert json.loads((out / "results.json").read_text())["score"] == 1.0
+        assert "--- sigmoid" in capsys.readouterr().out
+
+    @pytest.mark.parametrize(
+        "target",
+        ["missing.py", engine("load_syntax_error"), engine("load_no_class"), engine("load_exits")],
+    )
+    def test_unloadable_engine_exits_2_with_one_line(
+        self, target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A load error is one line on stderr, exit 2, and a zero-score results.json."""
+        results = tmp_path / "results.json"
+        assert main(["check", target, *QUICK, "--gradescope", str(results)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("micrograd-ref: error: ")
+        assert err.count("\n") == 1
+        assert json.loads(results.read_text())["score"] == 0.0
+
+    def test_unknown_check_name_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--require and --only accept check names only."""
+        assert main(["check", engine("correct_closures"), "--require", "tahn"]) == 2
+        assert "--require: no check named tahn" in capsys.readouterr().err
+
+    def test_require_turns_unsupported_into_failed(self, tmp_path: Path) -> None:
+        """An absent op is unsupported (exit 0) unless --require names it (exit 1)."""
+        path = tmp_path / "no_tanh.py"
+        text = (ENGINES / "correct_closures.py").read_text()
+        path.write_text(text.replace("def tanh(", "def _tanh("))
+        assert main(["check", str(path), *QUICK, "--only", "tanh"]) == 0
+        assert main(["check", str(path), *QUICK, "--only", "tanh", "--require", "tanh"]) == 1
+
+    @pytest.mark.parametrize(
+        ("flag", "value"), [("--max-examples", "0"), ("--timeout", "-1"), ("--max-examples", "x")]
+    )
+    def test_bad_numbers_are_refused(self, flag: str, value: str) -> None:
+        """Counts and timeouts must be positive numbers."""
+        with pytest.raises(SystemExit) as exit_info:
+            main(["check", "engine.py", flag, value])
+        assert exit_info.value.code == 2
+
+
+class TestGradeCommand:
+    """grade checks a folder of submissions in parallel and prints one summary."""
+
+    def test_grades_a_folder_of_submissions(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Each submission gets a report; the summary shows who passed; exit 1 if anyone failed."""
+        submissions = tmp_path / "submissions"
+        for student, source in [("ada", "correct_closures"), ("bob", "bug_tanh_rule")]:
+            (submissions / student).mkdir(parents=True)
+            shutil.copy(ENGINES / f"{source}.py", submissions / student / "engine.py")
+        (submissions / "cy").mkdir()  # submitted nothing
+        shutil.copy(ENGINES / "load_syntax_error.py", submissions / "dee.py")
+        out = tmp_path / "grading"
+        code = main(["grade", str(submissions), "--out", str(out), *QUICK, "--only", "tanh,add"])
+        assert code == 1
+        table = capsys.readouterr().out
+        rows = {line.split()[0]: line for line in table.splitlines()[1:5]}
+        assert rows["ada"].endswith("passed")
+        assert rows["bob"].endswith("FAILED")
+        assert rows["cy"].endswith("no engine.py")
+        assert "SyntaxError" in rows["dee"]
+        assert "1 of 4 submissions passed" in table
+        assert (out / "bob.txt").read_text().count("--- tanh") == 1
+        assert len(json.loads((out / "summary.json").read_text())) == 4
+
+    def test_nothing_to_grade_is_a_usage_error(self, tmp_path: Path) -> None:
+        """An empty folder exits 2."""
+        assert main(["grade", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+
+    def test_grade_checks_option_names_too(self, tmp_path: Path) -> None:
+        """The grade command refuses unknown check names like check does."""
+        assert main(["grade", str(tmp_path), "--only", "nope"]) == 2

@@ -1,0 +1,199 @@
+"""The child process: a student's engine runs apart, and whatever it does, the grader goes on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from micrograd import Value
+from micrograd.oracle import worker
+from micrograd.oracle.runner import (
+    LoadError,
+    Worker,
+    WorkerCrashed,
+    WorkerTimeout,
+    parse_target,
+)
+from tests.oracle.helpers import ENGINES, engine
+
+ADD = {"leaves": [2.0, 4.0], "ops": [["bin", "+", 0, 1]], "root_grad": False}
+EXP = {"leaves": [1.0], "ops": [["un", "exp", 0]], "root_grad": False}
+LOG = {"leaves": [2.0], "ops": [["un", "log", 0]], "root_grad": False}
+
+
+class TestParseTarget:
+    """TARGET is a .py path or a module name, with an optional :ClassName."""
+
+    def test_path_with_class(self) -> None:
+        """A file path and a class name after the colon."""
+        target = parse_target(engine("correct_local_grads", "Scalar"))
+        assert (target.kind, target.class_name) == ("path", "Scalar")
+        assert Path(target.location) == ENGINES / "correct_local_grads.py"
+
+    def test_module_defaults_to_value(self) -> None:
+        """A dotted name is a module, and the class defaults to Value."""
+        target = parse_target("micrograd.engine")
+        assert (target.kind, target.location, target.class_name) == (
+            "module",
+            "micrograd.engine",
+            "Value",
+        )
+        assert target.import_line() == "from micrograd.engine import Value"
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("missing.py", "no such file"),
+            ("engine.py:3x", "is not a class name"),
+            ("not a module", "neither a .py file nor a module name"),
+        ],
+    )
+    def test_bad_targets_are_load_errors(self, text: str, message: str) -> None:
+        """A missing file, a bad class name or a bad module name is refused with a reason."""
+        with pytest.raises(LoadError, match=message):
+            parse_target(text)
+
+
+class TestWorkerProcess:
+    """A worker answers requests and survives hangs, exits and crashes of the engine."""
+
+    def test_answers_with_the_engines_numbers(self) -> None:
+        """A correct engine's numbers come back through the pipe, exactly."""
+        with Worker(parse_target(engine("correct_closures"))) as child:
+            (result,), output = child.request([ADD], timeout=10)
+        assert result == {"data": [2.0, 4.0, 6.0], "grads": [1.0, 1.0], "root_grad": None}
+        assert output == ""
+
+    def test_a_hang_times_out_and_the_next_request_restarts_it(self) -> None:
+        """After a timeout the child is killed; the next request starts a fresh one."""
+        with Worker(parse_target(engine("bug_hang_exp"))) as child:
+            with pytest.raises(WorkerTimeout):
+                child.request([EXP], timeout=0.5)
+            assert not child.alive
+            (result,), _ = child.request([ADD], timeout=10)
+            assert result["data"][-1] == 6.0
+            assert child.starts == 2
+
+    def test_os_exit_is_a_crash_with_its_status(self) -> None:
+        """os._exit in the engine kills only the child, and the exit status is reported."""
+        with (
+            Worker(parse_target(engine("bug_os_exit"))) as child,
+            pytest.raises(WorkerCrashed, match="exited with status 3"),
+        ):
+            child.request([LOG], timeout=10)
+
+    def test_a_segfault_is_a_crash_naming_the_signal(self) -> None:
+        """Reading address 0 kills the child with SIGSEGV, and the report says so."""
+        tanh = {"leaves": [0.5], "ops": [["un", "tanh", 0]], "root_grad": False}
+        with (
+            Worker(parse_target(engine("bug_segfault"))) as child,
+            pytest.raises(WorkerCrashed, match="SIGSEGV"),
+        ):
+            child.request([tanh], timeout=10)
+
+    def test_printed_output_is_captured_and_capped(self) -> None:
+        """A megabyte printed by the engine comes back capped, never on our stdout."""
+        tanh = {"leaves": [0.5], "ops": [["un", "tanh", 0]], "root_grad": False}
+        with Worker(parse_target(engine("correct_noisy"))) as child:
+            (result,), output = child.request([tanh], timeout=10)
+        assert "data" in result
+        assert len(output) < worker.OUTPUT_CAP + 100
+        assert output.endswith("characters of output dropped]")
+
+    @pytest.mark.parametrize(
+        ("name", "message"),
+        [
+            ("load_syntax_error", "SyntaxError"),
+            ("load_exits", "sys.exit"),
+            ("load_no_class", "has no class 'Value'"),
+        ],
+    )
+    def test_an_engine_that_does_not_load_is_a_load_error(self, name: str, message: str) -> None:
+        """Syntax errors, sys.exit on import and a missing class are reported in one line."""
+        with Worker(parse_target(engine(name))) as child, pytest.raises(LoadError, match=message):
+            child.start()
+
+    def test_an_import_that_hangs_is_a_load_error(self) -> None:
+        """An engine that loops while imported is given up on after the load timeout."""
+        with (
+            Worker(parse_target(engine("load_hangs")), load_timeout=0.5) as child,
+            pytest.raises(LoadError, match=r"took longer than 0\.5 s"),
+        ):
+            child.start()
+
+    def test_an_import_that_crashes_is_a_load_error(self, tmp_path: Path) -> None:
+        """An engine that kills Python while imported is a load error, not a grader crash."""
+        path = tmp_path / "dies.py"
+        path.write_text("import os\nos._exit(7)\n")
+        with (
+            Worker(parse_target(str(path))) as child,
+            pytest.raises(LoadError, match="crashed Python"),
+        ):
+            child.start()
+
+    def test_the_child_does_not_import_our_micrograd(self, tmp_path: Path) -> None:
+        """A student's module named micrograd wins over ours in the child."""
+        package = tmp_path / "micrograd"
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+        (package / "engine.py").write_text("class Value:\n    mine = True\n")
+        target = parse_target("micrograd.engine", paths=(str(tmp_path),))
+        with Worker(target) as child:
+            child.start()
+            (result,), _ = child.request([ADD], timeout=10)
+        assert result == {"missing": "__add__"}
+
+
+class TestWorkerInProcess:
+    """The interpreter of programs, run with the reference engine in this process."""
+
+    def test_evaluate_reports_every_number(self) -> None:
+        """The data of every register, the grad of every leaf and, when asked, of the root."""
+        program = {**ADD, "root_grad": True}
+        assert worker.evaluate(program, Value) == {
+            "data": [2.0, 4.0, 6.0],
+            "grads": [1.0, 1.0],
+            "root_grad": 1.0,
+        }
+
+    def test_an_exception_names_its_phase_and_register(self) -> None:
+        """A failure building register 2 is reported as forward, step 2, with its message."""
+        result = worker.evaluate({"leaves": [1.0], "ops": [["lnum", "+", 0, "x"]]}, Value)
+        assert (result["exc_type"], result["phase"], result["step"]) == ("TypeError", "forward", 1)
+
+    def test_sys_exit_is_an_error_not_an_exit(self) -> None:
+        """SystemExit raised by an engine is caught and described."""
+
+        class Exits:
+            def __init__(self, data: float) -> None:
+                self.data = data
+
+            def backward(self) -> None:
+                raise SystemExit(4)
+
+        result = worker.evaluate({"leaves": [1.0], "ops": []}, Exits)
+        assert result["error"] == "SystemExit: the engine called sys.exit(4)"
+        assert result["phase"] == "backward"
+
+    def test_missing_methods_are_found_before_running(self) -> None:
+        """The reflected operator a program needs is named when the class lacks it."""
+
+        class NoReflected:
+            def __add__(self, other: object) -> NoReflected:
+                return self
+
+        program = {"leaves": [1.0], "ops": [["rnum", "-", 2, 0]]}
+        assert worker.missing_method(NoReflected, program) == "__rsub__"
+        assert worker.missing_method(Value, program) is None
+
+    def test_capped_text_keeps_the_beginning(self) -> None:
+        """Output past the cap is counted, not kept."""
+        text = worker.CappedText()
+        text.write("x" * (worker.OUTPUT_CAP + 10))
+        text.flush()
+        assert not text.isatty()
+        kept = text.take()
+        assert kept.startswith("x" * worker.OUTPUT_CAP)
+        assert kept.endswith("[… 10 more characters of output dropped]")
+        assert text.take() == ""
