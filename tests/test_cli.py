@@ -36,3 +36,18 @@ class TestCli:
         )
         assert done.returncode == 0
         assert micrograd.__version__ in done.stdout
+
+    @pytest.mark.parametrize(
+        "argv", [["bogus"], ["--bogus"], ["demo", "--colour"], ["demo", "--steps", "x"]]
+    )
+    def test_usage_errors_are_one_line(
+        self, argv: list[str], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A bad command or option prints one line naming the problem, and exits 2."""
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert "error:" in err
+        assert "--help" in err

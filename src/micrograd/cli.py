@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from typing import NoReturn, cast
 
 import micrograd
 from micrograd import demo
@@ -12,16 +13,28 @@ from micrograd.oracle import cli as oracle_cli
 __all__ = ["build_parser", "main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: what was wrong, and where to read more."""
+
+    def error(self, message: str) -> NoReturn:
+        """Exit with status 2 after printing ``message`` on one line (no usage block)."""
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``micrograd-ref``, with one subparser per command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="micrograd-ref",
         description="A reference scalar autograd engine, and a grader for your own.",
     )
     parser.add_argument(
         "--version", action="version", version=f"micrograd-ref {micrograd.__version__}"
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # Subparsers are _Parser too; the commands' add_parser() only needs an ArgumentParser's API.
+    commands = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", metavar="COMMAND"),
+    )
     demo.add_parser(commands)
     oracle_cli.add_parser(commands)
     return parser
