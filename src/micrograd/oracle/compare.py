@@ -1,10 +1,10 @@
 """The expected numbers: the reference engine's, confirmed by witnesses, and the comparison.
 
-The reference engine runs the same program as the student's engine. Two
-witnesses confirm its numbers before a case is graded: central differences
-(always) and PyTorch float64 (when installed). A case where a witness
-disagrees is not graded, so a student is never failed on a number the oracle
-is unsure of.
+The reference engine runs the same program as the student's engine. Before a
+case counts against a student, two witnesses confirm the reference's numbers:
+central differences (always) and PyTorch float64 (when installed). A case
+where a witness disagrees is not graded, so a student is never failed on a
+number the oracle is unsure of.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 from hypothesis.strategies import SearchStrategy
 
@@ -39,6 +40,7 @@ STATUSES: Final = ("passed", "failed", "error", "timeout", "unsupported")
 
 _UNSUPPORTED_ERRORS: Final = frozenset({"TypeError", "NotImplementedError", "AssertionError"})
 _BATCH: Final = 64
+_PER_DRAW: Final = 10  # programs per Hypothesis example: its overhead is per example
 _PHASES: Final = {
     "forward": "building the graph",
     "backward": "in backward()",
@@ -131,26 +133,31 @@ class _OutOfTime(Exception):
 
 
 def _draw(check: Check, passed: Collection[str], options: Options) -> list[Program]:
-    """``max_examples`` programs drawn by Hypothesis from ``seed``, no student code involved."""
+    """``max_examples`` programs drawn by Hypothesis from ``seed``, no student code involved.
+
+    Each Hypothesis example is a list of programs, since Hypothesis's cost is
+    per example and the student's engine runs them all in one batch anyway.
+    """
     strategy = check.programs(passed)
     if strategy is None:
         return []
     drawn: list[Program] = []
+    per_draw = min(_PER_DRAW, options.max_examples)
 
     @hypothesis_seed(options.seed)
     @settings(
-        max_examples=options.max_examples,
+        max_examples=-(-options.max_examples // per_draw),
         database=None,
         deadline=None,
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(strategy)
-    def collect(program: Program) -> None:
-        drawn.append(program)
+    @given(st.lists(strategy, min_size=per_draw, max_size=per_draw))
+    def collect(programs: list[Program]) -> None:
+        drawn.extend(programs)
 
     collect()
-    return drawn
+    return drawn[: options.max_examples]
 
 
 class _Grader:
@@ -188,30 +195,32 @@ class _Grader:
         return results
 
     def grade(self, program: Program, got: dict[str, Any]) -> CheckResult | None:
-        """None when ``got`` is right (or the case is not graded), else the failure."""
+        """None when ``got`` is right (or the case is not graded), else the failure.
+
+        A disagreement counts only once the witnesses confirm the reference's
+        numbers for this case; otherwise the case is not graded.
+        """
         want = expected(program)
+        found: list[Mismatch] = []
+        if "missing" in got:
+            status, message = "error", f"Value has no {got['missing']}"
+        elif "error" in got:
+            status, message = "error", f"raised {got['error']} {_PHASES[got['phase']]}"
+        else:
+            found = mismatches(program, want, got, self.options.tolerance)
+            if not found:
+                self.cases += 1
+                return None
+            first, more = found[0], f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            status = "failed"
+            message = f"{first.quantity} is {first.got!r}, expected {first.want!r}{more}"
         if not witnesses_agree(
             program, want, self.options.tolerance, use_torch=self.options.use_torch
         ):
             self.excluded += 1
             return None
         self.cases += 1
-        if "missing" in got:
-            return self.result(
-                "error", f"Value has no {got['missing']}", program, want=want, got=got
-            )
-        if "error" in got:
-            where = _PHASES[got["phase"]]
-            return self.result(
-                "error", f"raised {got['error']} {where}", program, want=want, got=got
-            )
-        found = mismatches(program, want, got, self.options.tolerance)
-        if not found:
-            return None
-        first = found[0]
-        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-        message = f"{first.quantity} is {first.got!r}, expected {first.want!r}{more}"
-        return self.result("failed", message, program, want=want, got=got, found=found)
+        return self.result(status, message, program, want=want, got=got, found=found)
 
     def result(
         self,
