@@ -1,0 +1,95 @@
+"""``gc_paused()``: the cyclic collector is paused inside the block only, and graphs need it not."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from micrograd import Value
+from micrograd.engine import gc_paused
+
+
+@pytest.fixture
+def collector_enabled() -> Iterator[None]:
+    """Each test starts with the collector on, and leaves it as it found it."""
+    was_enabled = gc.isenabled()
+    gc.enable()
+    yield
+    if not was_enabled:  # pragma: no cover - pytest runs with the collector on
+        gc.disable()
+
+
+@pytest.mark.usefixtures("collector_enabled")
+class TestGcPaused:
+    """The collector is off inside the block and as it was after it, whatever happens."""
+
+    def test_paused_inside_and_restarted_after(self) -> None:
+        """Inside the block the collector is off; after it, on again."""
+        with gc_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+
+    def test_restarted_when_the_block_raises(self) -> None:
+        """An exception in the block still restarts the collector, and propagates."""
+        with pytest.raises(ZeroDivisionError), gc_paused():
+            _ = 1 / 0
+        assert gc.isenabled()
+
+    def test_blocks_nest(self) -> None:
+        """An inner block leaves the collector paused for the rest of the outer one."""
+        with gc_paused():
+            with gc_paused():
+                pass
+            assert not gc.isenabled()
+        assert gc.isenabled()
+
+    def test_a_collector_turned_off_by_the_user_stays_off(self) -> None:
+        """If the collector was off before the block, it is still off after it."""
+        gc.disable()
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+
+    def test_gradients_are_the_same_with_and_without(self) -> None:
+        """Pausing the collector changes no number: it only decides when cycles are looked for."""
+
+        def run() -> tuple[float, float]:
+            a = Value(0.3)
+            y = (a * a + a).tanh()
+            y.backward()
+            return y.data, a.grad
+
+        with gc_paused():
+            paused = run()
+        assert paused == run()
+
+
+class TestNoCycles:
+    """Reference counting alone frees a graph: that is what makes pausing the collector safe."""
+
+    def test_a_used_graph_leaves_no_cyclic_garbage(self) -> None:
+        """After a graph is built, backpropagated and dropped, the collector finds nothing."""
+        gc.collect()
+        with gc_paused():
+            leaves = [Value(float(i)) for i in range(50)]
+            total = Value.sum([Value.dot(leaves, leaves[::-1], 1.0).relu(), *leaves])
+            (total * total).log().backward()
+            del total, leaves
+            found = gc.collect()
+        assert found == 0
+
+    def test_importing_micrograd_leaves_the_collector_alone(self) -> None:
+        """Importing the package changes neither the collector's state nor its thresholds."""
+        code = (
+            "import gc; before = (gc.isenabled(), gc.get_threshold()); "
+            "import micrograd, micrograd.train, micrograd.nn; "
+            "print(before == (gc.isenabled(), gc.get_threshold()))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == "True"
