@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from micrograd.oracle.runner import parse_target
-from micrograd.oracle.suite import Options, run_suite
+from micrograd.oracle.suite import Options, SuiteResult, run_suite
 from tests.oracle.helpers import FAST, engine, graded, not_passed
 
 _OPS = [
@@ -148,3 +149,47 @@ class TestKarpathy:
         unsupported = {c.name for c in suite.checks if c.status == "unsupported"}
         assert unsupported == {"pow_value", "rpow", "exp", "log", "tanh", "sigmoid"}
         assert not_passed(suite) == {}
+
+    def test_its_mlp_matches_the_reference(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        """With --nn micrograd.nn its MLP agrees, with relu hidden layers and a linear output."""
+        folder = _karpathy_dir(tmp_path_factory)
+        nn = parse_target("micrograd.nn", paths=(str(folder),), default_class="MLP")
+        target = replace(parse_target("micrograd.engine", paths=(str(folder),)), nn=nn)
+        suite = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"})))
+        (result,) = suite.checks
+        assert (result.status, result.message) == (
+            "passed",
+            "3 networks agree; assumed hidden relu, output linear",
+        )
+
+
+def _with_nn(nn_name: str) -> SuiteResult:
+    nn = parse_target(engine(nn_name, "MLP"))
+    target = replace(parse_target(engine("correct_closures")), nn=nn)
+    return run_suite(target, replace(FAST, only=frozenset({"nn_mlp"})))
+
+
+class TestNeuralNetworks:
+    """--nn: a student's MLP with the reference's parameters gives the reference's numbers."""
+
+    def test_lecture_mlp_passes_and_says_what_it_assumed(self) -> None:
+        """The lecture's all-tanh MLP passes, and the message names the layout assumed."""
+        (result,) = _with_nn("nn_lecture").checks
+        assert (result.status, result.message) == (
+            "passed",
+            "3 networks agree; assumed hidden tanh, output tanh",
+        )
+
+    def test_missing_bias_parameter_is_an_error(self) -> None:
+        """parameters() without the biases cannot take the reference's parameters."""
+        (result,) = _with_nn("nn_bug_no_bias").checks
+        assert result.status == "error"
+        assert "parameters() has 9 items, expected 13" in result.message
+
+    def test_wrong_forward_pass_fails_with_a_reproducer(self) -> None:
+        """A bias added twice matches no layout; the reproducer builds that network."""
+        (result,) = _with_nn("nn_bug_double_bias").checks
+        assert result.status == "failed"
+        assert "outputs match no activation layout" in result.message
+        assert result.reproducer is not None
+        assert "model = MLP(2, [3, 1])" in result.reproducer

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "1 a check failed, errored or timed out, 2 the engine could not be loaded.",
     )
     check.add_argument("target", metavar="TARGET", help="engine.py, engine.py:Value or a.module")
+    check.add_argument(
+        "--nn",
+        metavar="TARGET",
+        help="also check this nn module's MLP (nn.py or nn.py:MLP) against the reference's",
+    )
     check.add_argument("--json", type=Path, metavar="FILE", help="write a JSON report")
     check.add_argument(
         "--gradescope", type=Path, metavar="FILE", help="write Gradescope's results.json"
@@ -127,7 +133,7 @@ def _options(args: argparse.Namespace) -> Options:
     from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - needs Hypothesis
     from micrograd.oracle.suite import Options  # noqa: PLC0415 - needs Hypothesis
 
-    known = {c.name for c in CATALOGUE}
+    known = {c.name for c in CATALOGUE} | {"nn_mlp"}
     for flag, names in (("--require", args.require), ("--only", args.only)):
         unknown = sorted(set(names) - known)
         if unknown:
@@ -169,7 +175,8 @@ def run_check(args: argparse.Namespace) -> int:
 
     try:
         options = _options(args)
-        target = parse_target(args.target, paths=tuple(args.path))
+        nn = parse_target(args.nn, default_class="MLP") if args.nn else None
+        target = replace(parse_target(args.target, paths=tuple(args.path)), nn=nn)
         suite = run_suite(target, options)
     except (_UsageError, LoadError) as exc:
         return _fail(args, str(exc))

@@ -13,8 +13,10 @@ __all__ = ["gradescope", "gradescope_error", "reproducer", "rerun_command", "tab
 
 def reproducer(suite: SuiteResult, check: CheckResult) -> str | None:
     """The Python to paste for a check that did not pass, or None."""
-    if check.status in ("passed", "unsupported") or check.program is None:
+    if check.status in ("passed", "unsupported"):
         return None
+    if check.reproducer is not None or check.program is None:
+        return check.reproducer
     raised = check.got is not None and ("error" in check.got or "missing" in check.got)
     note = {
         "timeout": "this hangs (or takes longer than the timeout)",
@@ -44,6 +46,8 @@ def rerun_command(suite: SuiteResult, check: str | None = None) -> str:
         words += ["--require", ",".join(sorted(options.require))]
     if not options.use_torch:
         words.append("--no-torch")
+    if suite.target.nn is not None:
+        words += ["--nn", suite.target.nn.spec]
     if check is not None:
         words += ["--only", check]
     return shlex.join(words)

@@ -60,6 +60,8 @@ class Target:
     """The class to grade."""
     paths: tuple[str, ...] = field(default=())
     """Folders put first on the child's ``sys.path`` (the current folder is always there)."""
+    nn: Target | None = None
+    """The student's neural-network module and its MLP class, for ``--nn``."""
 
     def import_line(self, name: str | None = None) -> str:
         """The Python line a student pastes to get the class (or ``name`` from its module)."""
@@ -71,13 +73,13 @@ class Target:
         return f"import sys; sys.path.insert(0, {folder!r})\nfrom {module} import {name}"
 
 
-def parse_target(text: str, *, paths: tuple[str, ...] = ()) -> Target:
+def parse_target(text: str, *, paths: tuple[str, ...] = (), default_class: str = "Value") -> Target:
     """Read ``path/to/engine.py``, ``package.module`` or either with ``:ClassName``.
 
     Raises:
         LoadError: If a ``.py`` path does not exist or the class name is not an identifier.
     """
-    location, class_name = text, "Value"
+    location, class_name = text, default_class
     head, sep, tail = text.rpartition(":")
     if sep and head and tail.isidentifier():
         location, class_name = head, tail
@@ -167,6 +169,9 @@ class Worker:
             "memory_bytes": self.memory_bytes,
             "recursion_limit": self.recursion_limit,
         }
+        if self.target.nn is not None:
+            nn = self.target.nn
+            config["nn"] = {"target": nn.location, "kind": nn.kind, "class_name": nn.class_name}
         try:
             reply = self._exchange(config, self.load_timeout)
         except WorkerTimeout as exc:
@@ -181,8 +186,13 @@ class Worker:
         self.loaded_class = str(reply["ready"])
         self.load_output = str(reply.get("output", ""))
 
-    def request(self, programs: list[dict[str, Any]], timeout: float) -> tuple[list[Any], str]:
+    def request(
+        self, programs: list[dict[str, Any]], timeout: float, *, kind: str = "programs"
+    ) -> tuple[list[Any], str]:
         """Run ``programs`` in the child; returns one result per program and the printed output.
+
+        ``kind`` is ``"programs"`` (expression programs) or ``"networks"`` (see
+        :func:`micrograd.oracle.worker.run_network`).
 
         Raises:
             WorkerTimeout: If the answer takes longer than ``timeout`` seconds
@@ -192,7 +202,7 @@ class Worker:
         """
         if not self.alive:
             self.start()
-        reply = self._exchange({"programs": programs}, timeout)
+        reply = self._exchange({kind: programs}, timeout)
         return list(reply["results"]), str(reply.get("output", ""))
 
     def _exchange(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:

@@ -99,6 +99,8 @@ class CheckResult:
     """What the engine printed during this check (capped)."""
     seconds: float = 0.0
     """Wall time of the check."""
+    reproducer: str | None = None
+    """A ready reproducer, for checks that are not expression programs (``nn_mlp``)."""
 
 
 @dataclass
@@ -391,3 +393,31 @@ def _each(worker: Worker, options: Options) -> Iterator[CheckResult]:
         if result.status == "passed":
             passed.add(check.name)
         yield result
+    if worker.target.nn is not None and (not options.only or "nn_mlp" in options.only):
+        yield _run_nn(worker, options)
+
+
+def _run_nn(worker: Worker, options: Options) -> CheckResult:
+    """The ``nn_mlp`` check: the student's MLP against the reference's, same parameters."""
+    from micrograd.oracle import nn_check  # noqa: PLC0415 - only with --nn
+
+    assert worker.target.nn is not None  # the caller checked
+    started = time.monotonic()
+    result = CheckResult("nn_mlp", "MLP(nin, nouts): outputs and parameter gradients", "", "")
+    nets = nn_check.networks(options.seed)
+    try:
+        results, result.output = worker.request(nets, options.timeout, kind="networks")
+    except WorkerTimeout:
+        result.status, result.message = "timeout", f"no answer within {options.timeout:g} s"
+    except (WorkerCrashed, LoadError) as exc:
+        result.status, result.message = "error", str(exc)
+    else:
+        result.status, result.message, failing, layout = nn_check.grade_networks(
+            nets, results, options.tolerance
+        )
+        result.cases = len(nets)
+        if failing is not None:
+            line = worker.target.nn.import_line()
+            result.reproducer = nn_check.reproducer(line, failing, layout)
+    result.seconds = time.monotonic() - started
+    return result

@@ -21,6 +21,7 @@ The last register is the root; ``backward()`` is called on it.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import operator
@@ -267,11 +268,62 @@ def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[An
         request = receive()
         if request is None:
             return
-        results = []
-        for program in request["programs"]:
-            missing = missing_method(cls, program)
-            results.append({"missing": missing} if missing else evaluate(program, cls))
+        if "networks" in request:
+            results = [run_network(config["nn"], network) for network in request["networks"]]
+        else:
+            results = []
+            for program in request["programs"]:
+                missing = missing_method(cls, program)
+                results.append({"missing": missing} if missing else evaluate(program, cls))
         send({"results": results, "output": captured.take()})
+
+
+def run_network(nn: dict[str, str], network: dict[str, Any]) -> Result:
+    """Build the student's MLP, give it ``network["params"]`` and run every input through it.
+
+    ``nn`` names the student's module and class like a target; ``network`` has
+    ``nin``, ``nouts``, ``params`` (in ``parameters()`` order) and ``inputs``.
+    Returns ``{"outputs": [...], "grads": [[...], ...]}``: for each input, the
+    output and d(output)/d(parameter) for every parameter (grads zeroed before
+    each input); or an error as :func:`evaluate` reports it.
+    """
+    phase = "load"
+    try:
+        cls = _nn_class(nn["target"], nn["kind"], nn["class_name"])
+        phase = "forward"
+        model = cls(network["nin"], network["nouts"])
+        params = list(model.parameters())
+        if len(params) != len(network["params"]):
+            raise LookupError(
+                f"parameters() has {len(params)} items, expected {len(network['params'])} "
+                "(each neuron's weights and bias)"
+            )
+        for p, value in zip(params, network["params"]):  # noqa: B905 - lengths checked above
+            p.data = value
+        outputs, grads = [], []
+        for x in network["inputs"]:
+            phase = "forward"
+            for p in params:
+                p.grad = 0.0
+            out = model(list(x))
+            if isinstance(out, (list, tuple)):
+                (out,) = out
+            phase = "backward"
+            out.backward()
+            phase = "read"
+            outputs.append(_as_float(out, "data"))
+            grads.append([_as_float(p, "grad") for p in params])
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return {"error": _describe(exc), "exc_type": type(exc).__name__, "phase": phase}
+    return {"outputs": outputs, "grads": grads}
+
+
+@functools.cache
+def _nn_class(target: str, kind: str, class_name: str) -> type:
+    """The student's MLP class, imported once."""
+    return load_class(target, kind, class_name)
 
 
 def main(argv: Sequence[str]) -> None:
