@@ -183,10 +183,7 @@ class OracleItem(pytest.Item):
             pytest.skip(f"unsupported: {result.message}")
         assert run.suite is not None  # run.result() set it
         text = f"{result.status}: {result.message}"
-        code = report.reproducer(run.suite, result)
-        if code:
-            text += f"\n\n{code}"
-        raise OracleFailure(text)
+        raise OracleFailure("\n\n".join(filter(None, [text, report.reproducer(run.suite, result)])))
 
     def repr_failure(
         self,

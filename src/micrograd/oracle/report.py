@@ -17,7 +17,7 @@ def reproducer(suite: SuiteResult, check: CheckResult) -> str | None:
         return None
     if check.reproducer is not None or check.program is None:
         return check.reproducer
-    raised = check.got is not None and ("error" in check.got or "missing" in check.got)
+    raised = check.got is not None and "error" in check.got
     note = {
         "timeout": "this hangs (or takes longer than the timeout)",
         "error": "this raises or crashes",

@@ -6,7 +6,6 @@ from typing import Any
 
 from micrograd.oracle.compare import Tolerance, register_name
 from micrograd.oracle.runner import Target
-from micrograd.oracle.worker import method_for
 
 __all__ = ["render"]
 
@@ -117,10 +116,6 @@ def render(
     stop = None
     if error and got is not None and got.get("phase") == "forward":
         stop = int(got["step"])
-    elif got is not None and "missing" in got:
-        calls = [method_for(op) for op in program["ops"]]
-        stop = len(program["leaves"]) + calls.index(got["missing"])
-        error = f"AttributeError or TypeError: your class has no {got['missing']}"
     lines, names = _lines(program, target.class_name, stop)
     if stop is not None:
         lines[-1] += f"  # raises {error}"

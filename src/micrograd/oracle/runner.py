@@ -235,12 +235,11 @@ class Worker:
                 why += " (out of memory?)"
         else:
             why = f"it exited with status {code} (os._exit?)"
-        last = ""
-        if self._stderr is not None:
-            self._stderr.seek(0)
-            lines = self._stderr.read(65536).decode(errors="replace").splitlines()
-            fatal = [line for line in lines if line.startswith("Fatal Python error")]
-            last = (fatal or [line for line in lines if line.strip()] or [""])[-1].strip()
+        assert self._stderr is not None  # start() opened it
+        self._stderr.seek(0)
+        lines = self._stderr.read(65536).decode(errors="replace").splitlines()
+        fatal = [line for line in lines if line.startswith("Fatal Python error")]
+        last = (fatal or [line for line in lines if line.strip()] or [""])[-1].strip()
         self.close()
         return f"the engine's process died: {why}" + (f" ({last})" if last else "")
 
@@ -253,7 +252,7 @@ class Worker:
             if graceful and self._proc.poll() is None and self._to_child is not None:
                 try:
                     self._to_child.send_bytes(b"null")
-                    self._proc.wait(timeout=0.5)
+                    self._proc.wait(timeout=2.0)
                 except (OSError, subprocess.TimeoutExpired):
                     pass
             if self._proc.poll() is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -134,15 +134,12 @@ class _OutOfTime(Exception):
     """The check's time budget ran out."""
 
 
-def _draw(check: Check, passed: Collection[str], options: Options) -> list[Program]:
+def _draw(strategy: SearchStrategy[Program], options: Options) -> list[Program]:
     """``max_examples`` programs drawn by Hypothesis from ``seed``, no student code involved.
 
     Each Hypothesis example is a list of programs, since Hypothesis's cost is
     per example and the student's engine runs them all in one batch anyway.
     """
-    strategy = check.programs(passed)
-    if strategy is None:
-        return []
     drawn: list[Program] = []
     per_draw = min(_PER_DRAW, options.max_examples)
 
@@ -204,9 +201,7 @@ class _Grader:
         """
         want = expected(program)
         found: list[Mismatch] = []
-        if "missing" in got:
-            status, message = "error", f"Value has no {got['missing']}"
-        elif "error" in got:
+        if "error" in got:
             status, message = "error", f"raised {got['error']} {_PHASES[got['phase']]}"
         else:
             found = mismatches(program, want, got, self.options.tolerance)
@@ -254,8 +249,6 @@ class _Grader:
         best: list[CheckResult] = [first]
 
         def fails(program: Program) -> bool:
-            if self.remaining() <= 0:
-                raise _OutOfTime
             try:
                 (got,) = self.run([program])
             except (WorkerTimeout, WorkerCrashed, LoadError) as exc:
@@ -320,7 +313,7 @@ def _run_check(
     (got,) = grader.run([check.probe], timeout=PROBE_TIMEOUT)
     if check.kind == "op" and _absent(got):
         status = "failed" if check.name in options.require else "unsupported"
-        why = f"Value has no {got['missing']}" if "missing" in got else f"raised {got['error']}"
+        why = got["error"] if "missing" in got else f"raised {got['error']}"
         result = grader.result(status, f"{why} on the simplest inputs", check.probe)
         if status == "failed":
             result.want = expected(check.probe)
@@ -329,20 +322,15 @@ def _run_check(
     failure = grader.grade(check.probe, got)
     if failure is not None:
         return failure
-    programs = _draw(check, passed, options)
-    try:
-        for start in range(0, len(programs), _BATCH):
-            batch = programs[start : start + _BATCH]
-            grader.current = batch[0]
-            for program, result in zip(batch, grader.run(batch), strict=True):
-                failure = grader.grade(program, result)
-                if failure is not None:
-                    grader.current = program
-                    return grader.shrink(strategy, failure)
-    except _OutOfTime:
-        return grader.result(
-            "timeout", f"{grader.cases} cases took longer than {options.timeout:g} s"
-        )
+    programs = _draw(strategy, options)
+    for start in range(0, len(programs), _BATCH):
+        batch = programs[start : start + _BATCH]
+        grader.current = batch[0]
+        for program, result in zip(batch, grader.run(batch), strict=True):
+            failure = grader.grade(program, result)
+            if failure is not None:
+                grader.current = program
+                return grader.shrink(strategy, failure)
     message = f"{grader.cases} cases"
     if grader.excluded:
         message += f" ({grader.excluded} not graded: the witnesses disagreed)"
@@ -356,26 +344,17 @@ def _absent(got: dict[str, Any]) -> bool:
     return "error" in got and got["phase"] == "forward" and got["exc_type"] in _UNSUPPORTED_ERRORS
 
 
-def run_suite(
-    target: Target,
-    options: Options,
-    *,
-    progress: Callable[[CheckResult], None] | None = None,
-) -> SuiteResult:
+def run_suite(target: Target, options: Options) -> SuiteResult:
     """Run every check against ``target``'s engine in a child process.
 
     Raises:
         LoadError: If the engine cannot be loaded.
     """
     started = time.monotonic()
-    results: list[CheckResult] = []
     with Worker(target, load_timeout=max(options.timeout, 10.0)) as worker:
         worker.start()
         loaded, load_output = worker.loaded_class, worker.load_output
-        for result in _each(worker, options):
-            results.append(result)
-            if progress is not None:
-                progress(result)
+        results = list(_each(worker, options))
     return SuiteResult(target, loaded, options, results, time.monotonic() - started, load_output)
 
 

@@ -55,6 +55,9 @@ _DUNDER = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "**": "pow"}
 METHODS = ("exp", "log", "tanh", "relu", "sigmoid")
 """The unary ops a student's ``Value`` provides as methods (``neg`` is the ``-x`` operator)."""
 
+_CAUGHT = (Exception, SystemExit)
+"""What a student's code may raise and we report; KeyboardInterrupt still stops us."""
+
 OUTPUT_CAP = 4000
 """At most this many characters of a student's printed output are kept per request."""
 
@@ -75,6 +78,19 @@ def missing_method(cls: type, program: Program) -> str | None:
         if not callable(getattr(cls, name, None)):
             return name
     return None
+
+
+def _missing(name: str, program: Program) -> Result:
+    """The result of a program that needs method ``name``, which the class lacks."""
+    calls = [method_for(instruction) for instruction in program["ops"]]
+    return {
+        "missing": name,
+        "error": f"AttributeError: Value has no {name}",
+        "exc_type": "AttributeError",
+        "phase": "forward",
+        "step": len(program["leaves"]) + calls.index(name),
+        "trace": "",
+    }
 
 
 def _as_float(node: Any, attribute: str) -> float:
@@ -107,11 +123,10 @@ def evaluate(
             for node in registers[:n]
         ]
         root_grad = _as_float(registers[-1], "grad") if program.get("root_grad") else None
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        if isinstance(exc, _Progress):
-            phase, step, exc = "forward", exc.step, exc.cause
+    except _CAUGHT as caught:
+        exc: BaseException = caught
+        if isinstance(caught, _Progress):
+            phase, step, exc = "forward", caught.step, caught.cause
         return {
             "error": _describe(exc),
             "exc_type": type(exc).__name__,
@@ -141,9 +156,7 @@ def build(program: Program, make_leaf: Callable[[float], Any]) -> tuple[list[Any
         registers.extend(make_leaf(x) for x in program["leaves"])
         for instruction in program["ops"]:
             registers.append(_apply(registers, instruction))
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
+    except _CAUGHT as exc:
         raise _Progress(len(registers), exc) from exc
     return registers, len(registers)
 
@@ -256,9 +269,7 @@ def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[An
     sys.stdout = sys.stderr = captured
     try:
         cls = load_class(config["target"], config["kind"], config["class_name"])
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
+    except _CAUGHT as exc:
         send(
             {"load_error": _describe(exc), "trace": _student_trace(exc), "output": captured.take()}
         )
@@ -274,7 +285,7 @@ def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[An
             results = []
             for program in request["programs"]:
                 missing = missing_method(cls, program)
-                results.append({"missing": missing} if missing else evaluate(program, cls))
+                results.append(_missing(missing, program) if missing else evaluate(program, cls))
         send({"results": results, "output": captured.take()})
 
 
@@ -313,9 +324,7 @@ def run_network(nn: dict[str, str], network: dict[str, Any]) -> Result:
             phase = "read"
             outputs.append(_as_float(out, "data"))
             grads.append([_as_float(p, "grad") for p in params])
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
+    except _CAUGHT as exc:
         return {"error": _describe(exc), "exc_type": type(exc).__name__, "phase": phase}
     return {"outputs": outputs, "grads": grads}
 
