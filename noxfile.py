@@ -158,6 +158,22 @@ def _check_contents(session: nox.Session, wheel: Path, sdist: Path) -> None:
     session.log(f"{wheel.name}: {len(names)} files; {sdist.name}: {sorted(top)}")
 
 
+KARPATHY = "micrograd==0.1.0"
+"""Karpathy's engine, the benchmarks' baseline; it too imports as ``micrograd``."""
+
+
+@nox.session(python=TORCH_PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmark against Karpathy's micrograd and PyTorch, writing docs/benchmarks.md (slow)."""
+    session.install(".", *_group("torch"))
+    venv = Path(session.create_tmp()) / "karpathy-venv"  # his package needs a venv of its own
+    if not venv.exists():
+        session.run("python", "-m", "venv", str(venv))
+    karpathy_python = str(venv / "bin" / "python")
+    session.run(karpathy_python, "-m", "pip", "install", "--quiet", KARPATHY, external=True)
+    session.run("python", "-m", "benchmarks.run", "--karpathy-python", karpathy_python)
+
+
 @nox.session
 def coverage(session: nox.Session) -> None:
     """Combine the coverage of the test sessions and require 100% branch coverage."""

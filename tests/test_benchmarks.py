@@ -189,7 +189,7 @@ class TestDriver:
             "5. Memory",
         ):
             assert f"## {title}" in text
-        assert "Final losses agree" in text
+        assert "Final losses (after the first round's last step) agree" in text
         assert "Checksums agree" in text
         assert "| micrograd-ref, collector on |" in text
         assert runner.jobs_run == sum(1 for line in lines if line.endswith(" s"))

@@ -38,7 +38,7 @@ class Value:
         (8.0, 4.0, 2.0)
     """
 
-    __slots__ = ("_children", "_local_grads", "_op", "data", "grad", "label")
+    __slots__ = ("_children", "_local_grads", "_op", "_pending", "data", "grad", "label")
 
     data: float
     """The value of this node, computed when the node was built."""
@@ -49,11 +49,13 @@ class Value:
     _children: tuple[Value, ...]
     _local_grads: tuple[float, ...]
     _op: str
+    _pending: int  # during backward(): parents yet to pass their gradient down; else 0
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = _to_float(data)
         self.grad = 0.0
         self.label = label
+        self._pending = 0
         self._children = ()
         self._local_grads = ()
         self._op = ""
@@ -210,7 +212,7 @@ class Value:
 
     # Backpropagation.
 
-    def backward(self) -> None:
+    def backward(self) -> None:  # noqa: PLR0912 - the whole algorithm, read in one place
         """Fill in ``grad`` on every node this one depends on: d(self)/d(node).
 
         Leaves (Values made by ``Value(...)``) *accumulate*, as in PyTorch:
@@ -222,45 +224,53 @@ class Value:
 
         The graph is walked without recursion, so graphs of any depth work.
         """
-        # 1. Find every node this one depends on, counting the edges that lead
-        #    into each from above. Interior grads restart at 0; leaves' grads are
-        #    set aside, to be added back in step 3.
-        parents_left: dict[Value, int] = {}
-        earlier: list[tuple[Value, float]] = []
+        # 1. Find every node this one depends on. On each interior node, count
+        #    in ``_pending`` the edges that lead into it from above; its grad
+        #    restarts at 0. Leaves' grads are set aside, to be added back in
+        #    step 3. (A count on the node, not in a dict, is found in the same
+        #    memory as its grad: on large graphs that is most of the cost.)
+        earlier: dict[Value, float] = {} if self._children else {self: self.grad}
+        interior = [self]
         stack = [self]
-        while stack:
-            node = stack.pop()
-            if not node._children:
-                earlier.append((node, node.grad))
-            node.grad = 0.0
-            for child in node._children:
-                if child in parents_left:
-                    parents_left[child] += 1
-                else:
-                    parents_left[child] = 1
-                    stack.append(child)
-
-        # 2. The chain rule, in topological order (Kahn's algorithm): a node
-        #    passes its gradient down only once every parent has passed it theirs.
-        #    Explicit stacks, not recursion, so any depth works. A leaf passes
-        #    nothing down, so it needs no place in the order: its count is left be.
-        self.grad = 1.0
-        ready = [self]
-        while ready:
-            node = ready.pop()
-            upstream = node.grad
-            for child, local in zip(node._children, node._local_grads, strict=True):
-                child.grad += local * upstream
-                if child._children:
-                    left = parents_left[child] - 1
-                    if left:
-                        parents_left[child] = left
+        try:
+            while stack:
+                node = stack.pop()
+                node.grad = 0.0
+                for child in node._children:
+                    if not child._children:
+                        if child not in earlier:
+                            earlier[child] = child.grad
+                            child.grad = 0.0
+                    elif child._pending:
+                        child._pending += 1
                     else:
-                        ready.append(child)
+                        child._pending = 1
+                        interior.append(child)
+                        stack.append(child)
+
+            # 2. The chain rule, in topological order (Kahn's algorithm): a node
+            #    passes its gradient down only once every parent has passed it
+            #    theirs. Explicit stacks, not recursion, so any depth works. A
+            #    leaf passes nothing down, so it needs no place in the order.
+            self.grad = 1.0
+            ready = [self]
+            while ready:
+                node = ready.pop()
+                upstream = node.grad
+                for child, local in zip(node._children, node._local_grads, strict=True):
+                    child.grad += local * upstream
+                    if child._children:
+                        child._pending -= 1
+                        if not child._pending:
+                            ready.append(child)
+        except BaseException:  # e.g. KeyboardInterrupt: leave no half-counted node behind
+            for node in interior:
+                node._pending = 0
+            raise
 
         # 3. Gradients accumulate on leaves. Adding the earlier gradient last
         #    (not first) makes two calls give exactly twice one call's.
-        for leaf, grad in earlier:
+        for leaf, grad in earlier.items():
             leaf.grad += grad
 
 
@@ -298,6 +308,7 @@ def _node(
     node.data, node._local_grads = rule_result
     node.grad = 0.0
     node.label = ""
+    node._pending = 0
     node._children = children
     node._op = op
     return node
