@@ -5,12 +5,14 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
 from micrograd import Value
 from micrograd.engine import gc_paused
+from micrograd.nn import MLP
+from micrograd.train import StepReport, train
 
 
 @pytest.fixture
@@ -66,6 +68,42 @@ class TestGcPaused:
         with gc_paused():
             paused = run()
         assert paused == run()
+
+
+@pytest.mark.usefixtures("collector_enabled")
+class TestTrainingLoop:
+    """train() pauses the collector for each step's graph only, never for the caller's code."""
+
+    def test_steps_run_paused_and_callbacks_run_as_before(self) -> None:
+        """The model is called with the collector paused; on_step, and the caller, see it on."""
+        model = MLP(2, [3, 1], seed=0)
+        seen_in_model: list[bool] = []
+        seen_in_callback: list[bool] = []
+
+        def scored(x: Sequence[float]) -> Value:
+            seen_in_model.append(gc.isenabled())
+            return model(x)
+
+        def on_step(_: StepReport) -> None:
+            seen_in_callback.append(gc.isenabled())
+
+        wrapped = _Model(scored, model.parameters)
+        train(wrapped, [(0.0, 1.0), (1.0, 0.0)], [1.0, -1.0], steps=2, on_step=on_step)
+        assert seen_in_model == [False] * 4
+        assert seen_in_callback == [True, True]
+        assert gc.isenabled()
+
+
+class _Model:
+    """A model made of a scoring function and a parameter list, for watching train() call it."""
+
+    def __init__(
+        self, score: Callable[[Sequence[float]], Value], parameters: Callable[[], list[Value]]
+    ) -> None:
+        self.score, self.parameters = score, parameters
+
+    def __call__(self, x: Sequence[float], /) -> Value:
+        return self.score(x)
 
 
 class TestNoCycles:
