@@ -111,3 +111,26 @@ class TestGradeCommand:
     def test_grade_checks_option_names_too(self, tmp_path: Path) -> None:
         """The grade command refuses unknown check names like check does."""
         assert main(["grade", str(tmp_path), "--only", "nope"]) == 2
+
+
+class TestGradeTargets:
+    """grade also takes engine files directly, and passes check's options through."""
+
+    def test_files_as_targets_with_options(self, tmp_path: Path) -> None:
+        """A .py file is a submission; other files in a folder are ignored; options pass on.
+
+        PyTorch stays enabled here, so the failing submission's numbers are confirmed by it.
+        """
+        folder = tmp_path / "class"
+        folder.mkdir()
+        shutil.copy(ENGINES / "correct_closures.py", folder / "eve.py")
+        (folder / "notes.txt").write_text("not an engine")
+        out = tmp_path / "out"
+        args = ["--out", str(out), "--max-examples", "5", "--only", "tanh", "--require", "tanh"]
+        code = main(["grade", str(folder), str(ENGINES / "bug_tanh_rule.py"), *args, "--path", "."])
+        assert code == 1
+        rows = json.loads((out / "summary.json").read_text())
+        assert [(r["submission"], r["verdict"]) for r in rows] == [
+            ("eve", "passed"),
+            ("bug_tanh_rule", "FAILED"),
+        ]

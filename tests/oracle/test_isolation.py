@@ -197,3 +197,50 @@ class TestWorkerInProcess:
         assert kept.startswith("x" * worker.OUTPUT_CAP)
         assert kept.endswith("[… 10 more characters of output dropped]")
         assert text.take() == ""
+
+
+class TestWorkerEdges:
+    """Corners of loading and reporting in the child."""
+
+    def test_a_file_python_cannot_import_is_a_load_error(self, tmp_path: Path) -> None:
+        """A path without the .py suffix cannot be imported, and says so."""
+        path = tmp_path / "engine.txt"
+        path.write_text("class Value:\n    pass\n")
+        with (
+            Worker(parse_target(str(path))) as child,
+            pytest.raises(LoadError, match="cannot import"),
+        ):
+            child.start()
+
+    def test_no_memory_limit_when_asked(self) -> None:
+        """memory_bytes=0 leaves the address space unlimited; the engine still runs."""
+        with Worker(parse_target(engine("correct_closures")), memory_bytes=0) as child:
+            (result,), _ = child.request([ADD], timeout=10)
+        assert result["grads"] == [1.0, 1.0]
+
+    def test_a_long_message_is_cut(self) -> None:
+        """Exception messages are cut at 300 characters."""
+
+        class Loud:
+            def __init__(self, data: float) -> None:
+                raise ValueError("x" * 1000)
+
+        result = worker.evaluate({"leaves": [1.0], "ops": []}, Loud)
+        assert result["error"] == "ValueError: " + "x" * 300 + "…"
+
+    def test_sigkill_is_suspected_to_be_memory(self, tmp_path: Path) -> None:
+        """A child killed by SIGKILL (the kernel's out-of-memory killer) is reported as such."""
+        path = tmp_path / "killed.py"
+        source = (ENGINES / "correct_closures.py").read_text()
+        path.write_text(
+            source.replace(
+                "    def exp(self):\n",
+                "    def exp(self):\n        import os, signal\n"
+                "        os.kill(os.getpid(), signal.SIGKILL)\n",
+            )
+        )
+        with (
+            Worker(parse_target(str(path))) as child,
+            pytest.raises(WorkerCrashed, match=r"SIGKILL \(out of memory\?\)"),
+        ):
+            child.request([EXP], timeout=10)

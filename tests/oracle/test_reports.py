@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from micrograd.oracle import report
 from micrograd.oracle.compare import Tolerance, expected
+from micrograd.oracle.report import rerun_command
 from micrograd.oracle.reproducer import render
 from micrograd.oracle.runner import parse_target
-from micrograd.oracle.suite import STATUSES, CheckResult
-from tests.oracle.helpers import engine, graded
+from micrograd.oracle.suite import STATUSES, CheckResult, Options, SuiteResult, run_suite
+from tests.oracle.helpers import ENGINES, FAST, engine, graded
 
 
 def _run_python(code: str) -> str:
@@ -125,3 +128,66 @@ class TestGradescope:
         data = report.gradescope_error("engine.py: SyntaxError")
         assert data["score"] == 0.0
         assert data["tests"][0]["output"] == "engine.py: SyntaxError"
+
+
+class TestReproducerShapes:
+    """Reproducers for raising backward(), wrong intermediates, the root's grad, loops."""
+
+    def test_backward_that_raises_is_marked(self) -> None:
+        """When backward() raises, its line carries the exception."""
+        suite = graded(engine("bug_returns_float"))
+        code = report.reproducer(suite, _check("add", "bug_returns_float"))
+        assert code is not None
+        assert "c.backward()  # raises AttributeError: 'float' object has no attribute" in code
+
+    def test_root_grad_is_printed_for_the_seed_check(self) -> None:
+        """The root_seed reproducer prints the root's own grad."""
+        code = report.reproducer(graded(engine("bug_no_seed")), _check("root_seed", "bug_no_seed"))
+        assert code is not None
+        assert code.endswith("print(a.grad)  # expected 1.0, your engine gives 0.0  <-- wrong")
+
+    def test_a_wrong_intermediate_value_is_printed(self) -> None:
+        """A wrong node inside the graph is printed before the root."""
+        program = {"leaves": [2.0], "ops": [["un", "neg", 0], ["lnum", "*", 1, 0.0]]}
+        want = expected(program)
+        got = {**want, "data": [2.0, 2.0, 0.0]}
+        code = render(parse_target("m.engine"), program, want, got, tolerance=Tolerance())
+        assert "print(b.data)  # expected -2.0, your engine gives 2.0  <-- wrong" in code
+
+    def test_reflected_chains_become_loops_and_stop_where_the_chain_breaks(self) -> None:
+        """A step x = 2 - x repeated is a loop; a step not on the previous node ends it."""
+        ops: list[list[object]] = [["lnum", "+", 0, 0]]
+        ops += [["rnum", "-", 2, 1 + i] for i in range(6)]
+        ops += [["bin", "*", 0, 0]]
+        program = {"leaves": [0.5], "ops": ops}
+        want = expected(program)
+        code = render(parse_target("m.engine"), program, want, want, tolerance=Tolerance())
+        assert "for _ in range(6):\n    b = 2 - b\ni = a * a\ni.backward()" in code
+
+
+class TestRerunCommand:
+    """The rerun line repeats every option that changes the cases or the verdict."""
+
+    def test_all_options_are_repeated(self) -> None:
+        """Paths, required checks, torch, the nn module and the check are all in the command."""
+        nn = parse_target(engine("nn_lecture", "MLP"))
+        target = replace(parse_target("m.engine", paths=("/x",)), nn=nn)
+        suite = SuiteResult(target, "m.Value", Options(require=frozenset({"tanh"})), [])
+        assert rerun_command(suite, "tanh") == (
+            "micrograd-ref check m.engine --seed 0 --max-examples 100 --timeout 5 --path /x "
+            f"--require tanh --nn {nn.spec} --only tanh"
+        )
+
+
+class TestPrintedOutput:
+    """What a failing engine printed is shown under its reproducer."""
+
+    def test_output_of_a_failing_check_is_shown(self, tmp_path: Path) -> None:
+        """A tanh that prints and is wrong: the table shows the print."""
+        source = (ENGINES / "bug_tanh_rule.py").read_text()
+        path = tmp_path / "loud.py"
+        path.write_text(
+            source.replace("        t = math.tanh(", "        print('hello');t = math.tanh(")
+        )
+        suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"tanh"})))
+        assert "your engine printed:\n    hello" in report.table(suite)

@@ -1,0 +1,157 @@
+"""Awkward engines and awkward timing: the grader still ends with a fair verdict."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+from micrograd.oracle import report
+from micrograd.oracle.checks import Check
+from micrograd.oracle.runner import Worker, parse_target
+from micrograd.oracle.suite import run_check, run_suite
+from tests.oracle.helpers import ENGINES, FAST, engine
+
+CLOSURES = (ENGINES / "correct_closures.py").read_text()
+
+
+def _variant(tmp_path: Path, name: str, old: str, new: str, *, head: str = "") -> str:
+    """``correct_closures.py`` with ``old`` replaced by ``new`` (and ``head`` prepended)."""
+    assert old in CLOSURES
+    path = tmp_path / f"{name}.py"
+    path.write_text(head + CLOSURES.replace(old, new))
+    return str(path)
+
+
+class TestFairness:
+    """A student is never failed where the reference itself is unsure."""
+
+    def test_disagreeing_at_a_kink_is_not_graded(self, tmp_path: Path) -> None:
+        """A relu'(0) of 1 differs from the reference's 0, but at a kink; the case is not graded."""
+        target = _variant(
+            tmp_path, "relu_ge", "(out.data > 0) * out.grad", "(self.data >= 0) * out.grad"
+        )
+        at_zero = {"leaves": [0.0], "ops": [["un", "relu", 0]], "root_grad": False}
+        check = Check(
+            "relu_at_zero",
+            "a.relu() at 0",
+            "op",
+            "relu",
+            {"leaves": [2.0], "ops": [["un", "relu", 0]], "root_grad": False},
+            lambda _: st.just(at_zero),
+        )
+        with Worker(parse_target(target)) as worker:
+            result = run_check(check, worker, replace(FAST, max_examples=3), [])
+        assert result.status == "passed"
+        assert "not graded: the witnesses disagreed" in result.message
+
+
+class TestTiming:
+    """Time limits hold inside every phase of a check."""
+
+    def test_a_budget_already_spent_is_a_timeout(self) -> None:
+        """With no time left even the probe is not sent; the check times out at once."""
+        suite = run_suite(
+            parse_target(engine("correct_closures")),
+            replace(FAST, timeout=1e-9, only=frozenset({"add"})),
+        )
+        (result,) = suite.checks
+        assert (result.status, result.message) == ("timeout", "ran out of its 1e-09 s")
+
+    def test_a_hang_while_shrinking_keeps_the_failure_found(self, tmp_path: Path) -> None:
+        """A tanh wrong above 1 that hangs after 33 calls: the failure found first stands."""
+        target = _variant(
+            tmp_path,
+            "tanh_hangs",
+            "        t = math.tanh(self.data)\n",
+            "        Value.calls = getattr(Value, 'calls', 0) + 1\n"
+            "        while Value.calls > 33:\n            pass\n"
+            "        t = math.tanh(self.data) + (self.data > 1)\n",
+        )
+        options = replace(FAST, timeout=2.0, only=frozenset({"tanh"}))
+        (result,) = run_suite(parse_target(target), options).checks
+        assert result.status == "failed"
+        assert result.program is not None
+        assert result.program["leaves"][0] > 1
+
+
+class TestRestarts:
+    """After a crash the engine is loaded again; if that fails, the rest are errors."""
+
+    def test_an_engine_that_loads_only_once(self, tmp_path: Path) -> None:
+        """tanh() kills the process, and a second import fails: the later checks err."""
+        head = (
+            "import pathlib\n"
+            "_marker = pathlib.Path(__file__).with_suffix('.loaded')\n"
+            "if _marker.exists():\n    raise RuntimeError('imported twice')\n"
+            "_marker.write_text('')\n"
+        )
+        target = _variant(
+            tmp_path,
+            "once",
+            "        t = math.tanh(self.data)\n",
+            "        import os; os._exit(1)\n",
+            head=head,
+        )
+        options = replace(FAST, only=frozenset({"exp", "tanh", "relu"}))
+        suite = run_suite(parse_target(target), options)
+        statuses = {c.name: c.status for c in suite.checks}
+        assert statuses == {"exp": "passed", "tanh": "error", "relu": "error"}
+        (relu,) = [c for c in suite.checks if c.name == "relu"]
+        assert relu.message.startswith("restarting the engine failed: ")
+        assert "imported twice" in relu.message
+        assert report.reproducer(suite, relu) is None
+
+
+def _nn_variant(tmp_path: Path, old: str, new: str) -> str:
+    source = (ENGINES / "nn_lecture.py").read_text()
+    assert old in source
+    (tmp_path / "correct_closures.py").write_text(CLOSURES)
+    path = tmp_path / "nn.py"
+    path.write_text(source.replace(old, new))
+    return str(path)
+
+
+def _nn_suite(engine_target: str, nn: str, timeout: float = 5.0) -> list[tuple[str, str]]:
+    target = replace(parse_target(engine_target), nn=parse_target(nn, default_class="MLP"))
+    options = replace(FAST, timeout=timeout, only=frozenset({"nn_mlp"}))
+    return [(c.status, c.message) for c in run_suite(target, options).checks]
+
+
+class TestNeuralNetworkEdges:
+    """--nn copes with list outputs, wrong gradients, hangs and crashes."""
+
+    def test_a_layer_returning_a_list_is_unwrapped(self, tmp_path: Path) -> None:
+        """A one-output MLP that returns [out] is read as out."""
+        nn = _nn_variant(tmp_path, "return outs[0] if len(outs) == 1 else outs", "return outs")
+        assert _nn_suite(engine("correct_closures"), nn)[0][0] == "passed"
+
+    def test_right_outputs_with_wrong_gradients_fail(self, tmp_path: Path) -> None:
+        """An MLP on an engine whose mul forgets out.grad has the right outputs only."""
+        nn = _nn_variant(tmp_path, "from correct_closures import", "from bug_no_upstream import")
+        (tmp_path / "bug_no_upstream.py").write_text((ENGINES / "bug_no_upstream.py").read_text())
+        ((status, message),) = _nn_suite(engine("correct_closures"), nn)
+        assert status == "failed"
+        assert (
+            message
+            == "MLP(2, [3, 1]) parameter gradients differ (assumed hidden tanh, output tanh)"
+        )
+
+    def test_a_hanging_mlp_times_out(self, tmp_path: Path) -> None:
+        """An MLP whose constructor never returns is a timeout."""
+        nn = _nn_variant(
+            tmp_path, "        sz = [nin] + nouts\n", "        while True:\n            pass\n"
+        )
+        assert _nn_suite(engine("correct_closures"), nn, timeout=0.5) == [
+            ("timeout", "no answer within 0.5 s")
+        ]
+
+    def test_a_crashing_mlp_is_an_error(self, tmp_path: Path) -> None:
+        """An MLP that kills the process is an error naming the exit status."""
+        nn = _nn_variant(
+            tmp_path, "        sz = [nin] + nouts\n", "        import os; os._exit(5)\n"
+        )
+        ((status, message),) = _nn_suite(engine("correct_closures"), nn)
+        assert status == "error"
+        assert "exited with status 5" in message
