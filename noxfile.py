@@ -171,7 +171,9 @@ def bench(session: nox.Session) -> None:
         session.run("python", "-m", "venv", str(venv))
     karpathy_python = str(venv / "bin" / "python")
     session.run(karpathy_python, "-m", "pip", "install", "--quiet", KARPATHY, external=True)
-    session.run("python", "-m", "benchmarks.run", "--karpathy-python", karpathy_python)
+    session.run(
+        "python", "-m", "benchmarks.run", "--karpathy-python", karpathy_python, *session.posargs
+    )
 
 
 @nox.session

@@ -180,14 +180,20 @@ def _times(ratio: float | None) -> str:
     return "—" if ratio is None else f"{ratio:,.1f}×"
 
 
+def step(r: Result) -> float:
+    """A moons run's median seconds per step: forward, backward and update."""
+    return median(
+        [f + b + u for f, b, u in zip(r["forward"], r["backward"], r["update"], strict=True)]
+    )
+
+
+def total(r: Result) -> float:
+    """An op-throughput run's seconds per node: median build plus median backward."""
+    return (median(r["build"]) + median(r["backward"])) / int(r["nodes"])
+
+
 def moons_section(rounds: Sequence[dict[str, Result]], engines: Sequence[str]) -> list[str]:
     """Median milliseconds per step, forward and backward, ratios, and the final losses."""
-
-    def step(r: Result) -> float:
-        return median(
-            [f + b + u for f, b, u in zip(r["forward"], r["backward"], r["update"], strict=True)]
-        )
-
     first = rounds[0]
     reference = first["ref"]["losses"][-1] if "ref" in first else None
     lines = [
@@ -216,9 +222,6 @@ def ops_section(rounds: Sequence[dict[str, Result]], engines: Sequence[str]) -> 
 
     def per_node(key: str) -> Callable[[Result], float]:
         return lambda r: median(r[key]) / int(r["nodes"])
-
-    def total(r: Result) -> float:
-        return (median(r["build"]) + median(r["backward"])) / int(r["nodes"])
 
     lines = [
         "| engine | build ns/node | backward ns/node | total ns/node | × Karpathy (total)"
@@ -295,6 +298,40 @@ def memory_section(results: dict[str, dict[str, Result]]) -> list[str]:
         ratio = None if base is None else base["bytes_per_node"] / rss
         lines.append(f"| {NAMES[e]} | {traced} | {rss:.0f} | {_times(ratio)} |")
     return lines
+
+
+def targets(
+    moons: Sequence[dict[str, Result]],
+    ops: Sequence[dict[str, Result]],
+    by_size: dict[int, dict[str, Result]],
+    chains: dict[str, Result],
+    memory: dict[str, dict[str, Result]],
+) -> list[str]:
+    """Issue 5's targets for micrograd-ref, each with the measured number and met or not."""
+    vs_torch = [step(r["torch-scalar"]) / step(r["ref"]) for r in moons if "torch-scalar" in r]
+    sizes = sorted(by_size)
+    flat = total(by_size[sizes[-1]]["ref"]) / total(by_size[sizes[0]]["ref"])
+    rows = [
+        ("moons step ≥ 60× Karpathy's", pairwise(moons, "ref", step), 60.0),
+        ("moons step ≥ 30× PyTorch scalar", median(vs_torch) if vs_torch else None, 30.0),
+        ("op throughput ≥ 10× Karpathy's", pairwise(ops, "ref", total), 10.0),
+    ]
+    lines = ["| target | measured | met |", "| --- | ---: | :---: |"]
+    for name, ratio, goal in rows:
+        met = "—" if ratio is None else ("yes" if ratio >= goal else "**no**")
+        lines.append(f"| {name} | {_times(ratio)} | {met} |")
+    traced = memory["ref"]["tracemalloc"]["bytes_per_node"]
+    deepest = chains["ref"]["deepest"]
+    lines += [
+        f"| ≤ 150 bytes per node (tracemalloc) | {traced:.0f} | {_yes(traced <= 150)} |",
+        f"| a 10⁶-deep chain backpropagates | {deepest:,} | {_yes(deepest >= 1_000_000)} |",
+        f"| ns/node at the largest size ≤ 1.5× the smallest | {flat:.2f}× | {_yes(flat <= 1.5)} |",
+    ]
+    return lines
+
+
+def _yes(met: bool) -> str:
+    return "yes" if met else "**no**"
 
 
 def machine(runner: Runner) -> list[str]:
@@ -397,6 +434,10 @@ def report(runner: Runner, sizes: Sizes) -> str:
         "",
         *memory_section(memory),
         "",
+        "## Targets (issue 5), for micrograd-ref",
+        "",
+        *targets(moons, ops, by_size, chains, memory),
+        "",
     ]
     return "\n".join(out)
 
@@ -405,7 +446,8 @@ def engines_at_hand(karpathy_python: str | None, python: str) -> dict[str, str]:
     """The engines to measure and their interpreters: torch ones only if torch imports here."""
     pythons = {"ref": python, "ref-gc": python}
     if karpathy_python:
-        pythons["karpathy"] = karpathy_python
+        # Absolute (workers run elsewhere), but not resolved: a venv's python is a symlink.
+        pythons["karpathy"] = os.path.abspath(karpathy_python)
     if importlib.util.find_spec("torch") is not None:
         pythons["torch-scalar"] = python
         pythons["torch-batched"] = python

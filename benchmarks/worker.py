@@ -345,6 +345,9 @@ def _tick(clock: _Clock, t0: float, t1: float, t2: float, t3: float) -> None:
 LAYERS = 10
 """Layers of ``tanh(a·b + c)`` units in the op graph; its width grows with its size."""
 
+REACH = 16
+"""A unit reads nodes at most this far from its own position in the previous layer."""
+
 
 class OpPlan(NamedTuple):
     """The op graph, decided before any timing: leaves, then which nodes each unit reads."""
@@ -362,19 +365,23 @@ class OpPlan(NamedTuple):
 
 
 def op_plan(nodes: int, seed: int = 0) -> OpPlan:
-    """A graph of about ``nodes`` add/mul/tanh nodes with reuse, of fixed depth at every size.
+    """A graph of about ``nodes`` add/mul/tanh nodes with reuse, of the same shape at every size.
 
     ``LAYERS`` layers of ``width`` units ``tanh(prev[i]·prev[j] + prev[k])``:
     unit k reads node k of the previous layer (so every node is used) and two
-    random ones (so nodes are reused). A pairwise tree of additions sums the
-    last layer into the root. The depth stays small, so recursive engines
-    run it at any size.
+    random ones within ``REACH`` of k (so nodes are reused). A pairwise tree
+    of additions sums the last layer into the root. Only the width grows with
+    the size: the depth stays small, so recursive engines run it at any size,
+    and what a unit reads stays near it, so the working set of the caches
+    does not grow with the graph either: what scales is the engine.
     """
     width = max(1, round((nodes + 1) / (3 * LAYERS + 1)))
     rng = random.Random(seed)
     leaves = [rng.uniform(-1.0, 1.0) for _ in range(width)]
+    near = range(-REACH, REACH + 1)
     picks = [
-        [(rng.randrange(width), rng.randrange(width)) for _ in range(width)] for _ in range(LAYERS)
+        [((k + rng.choice(near)) % width, (k + rng.choice(near)) % width) for k in range(width)]
+        for _ in range(LAYERS)
     ]
     return OpPlan(leaves, picks)
 
