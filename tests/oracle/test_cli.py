@@ -104,6 +104,25 @@ class TestGradeCommand:
         assert (out / "bob.txt").read_text().count("--- tanh") == 1
         assert len(json.loads((out / "summary.json").read_text())) == 4
 
+    def test_nn_file_in_each_folder_is_checked_too(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """With --nn-file, a submission's nn module is graded with its engine."""
+        student = tmp_path / "subs" / "fay"
+        student.mkdir(parents=True)
+        shutil.copy(ENGINES / "correct_closures.py", student / "engine.py")
+        shutil.copy(ENGINES / "correct_closures.py", student / "correct_closures.py")
+        shutil.copy(ENGINES / "nn_bug_double_bias.py", student / "nn.py")
+        out = tmp_path / "out"
+        args = ["--out", str(out), *QUICK, "--only", "add,nn_mlp", "--nn-file", "nn.py"]
+        assert main(["grade", str(tmp_path / "subs"), *args]) == 1
+        assert "fay" in capsys.readouterr().out
+        report = json.loads((out / "fay.json").read_text())
+        assert [(c["name"], c["status"]) for c in report["checks"]] == [
+            ("add", "passed"),
+            ("nn_mlp", "failed"),
+        ]
+
     def test_nothing_to_grade_is_a_usage_error(self, tmp_path: Path) -> None:
         """An empty folder exits 2."""
         assert main(["grade", str(tmp_path), "--out", str(tmp_path / "out")]) == 2

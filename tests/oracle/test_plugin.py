@@ -62,6 +62,17 @@ class TestPytestPlugin:
         result.assert_outcomes(failed=3, deselected=24)
         result.stdout.fnmatch_lines(["*could not load the engine: *SyntaxError*"])
 
+    def test_nn_adds_its_test(self, pytester: pytest.Pytester) -> None:
+        """--micrograd-nn adds micrograd[nn_mlp], named in the header's flags."""
+        result = pytester.runpytest_subprocess(
+            f"--micrograd-impl={engine('correct_closures')}",
+            f"--micrograd-nn={engine('nn_lecture', 'MLP')}",
+            "-k",
+            "nn_mlp",
+        )
+        result.assert_outcomes(passed=1, deselected=27)
+        result.stdout.fnmatch_lines(["reproduce with: pytest * --micrograd-nn=*nn_lecture.py:MLP"])
+
     @pytest.mark.parametrize(
         ("args", "message"),
         [
@@ -69,6 +80,7 @@ class TestPytestPlugin:
             (["--micrograd-impl=x.py", "--micrograd-max-examples=0"], "--micrograd-max-examples"),
             (["--micrograd-impl=x.py", "--micrograd-timeout=soon"], "--micrograd-timeout"),
             (["--micrograd-impl=x.py", "--micrograd-require=nope"], "--micrograd-require"),
+            (["--micrograd-impl=x.py", "--micrograd-nn=nn.py"], "--micrograd-nn: nn.py: no such"),
         ],
     )
     def test_bad_options_are_usage_errors_naming_the_option(

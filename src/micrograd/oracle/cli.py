@@ -125,6 +125,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="folder for the reports (default: grading)",
     )
     grade.add_argument("--jobs", type=_positive_int, default=2, help="parallel runs (default: 2)")
+    grade.add_argument(
+        "--nn-file",
+        default="",
+        metavar="NAME",
+        help="the nn module's file name inside each submission folder, e.g. nn.py, for --nn",
+    )
     _add_common(grade)
     grade.set_defaults(func=run_grade)
 

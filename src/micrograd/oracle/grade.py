@@ -25,14 +25,21 @@ class Submission:
     """A file-name-safe name for its reports."""
     target: str
     """What ``check`` is run on (``path.py:Class``), or "" when the engine file is missing."""
+    nn: str = ""
+    """The submission's nn module for ``--nn``, or "" (none asked for, or none there)."""
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "submission"
 
 
-def find_submissions(targets: list[str], file_name: str, class_name: str) -> list[Submission]:
-    """The submissions named by ``targets``: files, or folders of files or of folders."""
+def find_submissions(
+    targets: list[str], file_name: str, class_name: str, nn_file: str = ""
+) -> list[Submission]:
+    """The submissions named by ``targets``: files, or folders of files or of folders.
+
+    In a submission folder, ``nn_file`` (when given and present) is its nn module.
+    """
     found: list[Submission] = []
     for text in targets:
         path = Path(text)
@@ -43,7 +50,9 @@ def find_submissions(targets: list[str], file_name: str, class_name: str) -> lis
             if entry.is_dir():
                 engine = entry / file_name
                 target = f"{engine}:{class_name}" if engine.is_file() else ""
-                found.append(Submission(_safe(entry.name), target))
+                nn = entry / nn_file if nn_file else None
+                nn_target = f"{nn}:MLP" if nn is not None and nn.is_file() else ""
+                found.append(Submission(_safe(entry.name), target, nn_target))
             elif entry.suffix == ".py":
                 found.append(Submission(_safe(entry.stem), f"{entry}:{class_name}"))
     return found
@@ -60,6 +69,8 @@ def _command(args: argparse.Namespace, submission: Submission, report: Path) -> 
         words += ["--path", path]
     if not args.torch:
         words.append("--no-torch")
+    if submission.nn:
+        words += ["--nn", submission.nn]
     return words
 
 
@@ -97,7 +108,7 @@ def _run_one(args: argparse.Namespace, submission: Submission) -> dict[str, obje
 
 def grade(args: argparse.Namespace) -> int:
     """Grade every submission; print one summary table; 0 when every submission passed."""
-    submissions = find_submissions(args.targets, args.file, args.class_name)
+    submissions = find_submissions(args.targets, args.file, args.class_name, args.nn_file)
     if not submissions:
         sys.stderr.write("micrograd-ref: error: no submissions found\n")
         return 2

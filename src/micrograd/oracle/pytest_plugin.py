@@ -69,6 +69,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="CHECK,...",
         help="checks that fail, instead of being skipped, when the op is absent",
     )
+    group.addoption(
+        "--micrograd-nn",
+        dest="micrograd_nn",
+        metavar="TARGET",
+        help="also check this nn module's MLP (nn.py or nn.py:MLP) against the reference's",
+    )
 
 
 def _number(config: pytest.Config, option: str, kind: type[float], least: float) -> Any:  # noqa: ANN401 - int or float
@@ -96,6 +102,11 @@ def pytest_configure(config: pytest.Config) -> None:
         target = parse_target(impl)
     except LoadError as exc:
         raise pytest.UsageError(f"--micrograd-impl: {exc}") from exc
+    nn = config.getoption("micrograd_nn")
+    try:
+        target = replace(target, nn=parse_target(nn, default_class="MLP") if nn else None)
+    except LoadError as exc:
+        raise pytest.UsageError(f"--micrograd-nn: {exc}") from exc
     require = frozenset(
         n.strip() for n in config.getoption("micrograd_require").split(",") if n.strip()
     )
@@ -124,6 +135,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     ]
     if run.options.require:
         flags.append(f"--micrograd-require={','.join(sorted(run.options.require))}")
+    if run.target.nn is not None:
+        flags.append(f"--micrograd-nn={run.target.nn.spec}")
     return [
         f"micrograd-ref oracle: checking {run.target.spec}",
         f"reproduce with: pytest {' '.join(flags)}",
@@ -139,9 +152,12 @@ def pytest_collection_modifyitems(
         return
     from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - lazy, see module docstring
 
+    names = [check.name for check in CATALOGUE]
+    if config.stash[_RUN].target.nn is not None:
+        names.append("nn_mlp")
     items.extend(
-        OracleItem.from_parent(session, name=f"micrograd[{check.name}]", check_name=check.name)
-        for check in CATALOGUE
+        OracleItem.from_parent(session, name=f"micrograd[{name}]", check_name=name)
+        for name in names
     )
 
 
