@@ -113,10 +113,10 @@ class TestCorrectEngines:
         assert suite.passed
 
     @pytest.mark.torch
-    def test_reference_passes_with_torch_as_witness(self) -> None:
-        """With PyTorch confirming every expected number, the reference still passes."""
-        suite = graded(engine("correct_closures"), Options(max_examples=30))
-        assert suite.passed
+    def test_failures_are_confirmed_by_torch(self) -> None:
+        """With PyTorch as second witness, a planted bug's failures are confirmed, none dropped."""
+        suite = graded(engine("bug_wrong_order"), Options(max_examples=30))
+        assert not_passed(suite) == PLANTED["bug_wrong_order"]
         assert sum(c.excluded for c in suite.checks) == 0
 
 

@@ -228,6 +228,22 @@ class TestWorkerEdges:
         result = worker.evaluate({"leaves": [1.0], "ops": []}, Loud)
         assert result["error"] == "ValueError: " + "x" * 300 + "…"
 
+    def test_flooding_stderr_is_stopped_by_the_file_size_limit(self, tmp_path: Path) -> None:
+        """Writing past 64 MiB to the stderr file fails (EFBIG) instead of filling the disk."""
+        path = tmp_path / "flood.py"
+        source = (ENGINES / "correct_closures.py").read_text()
+        path.write_text(
+            source.replace(
+                "    def exp(self):\n",
+                "    def exp(self):\n        import os\n"
+                "        while True:\n            os.write(2, b'x' * 2**20)\n",
+            )
+        )
+        with Worker(parse_target(str(path))) as child:
+            (result,), _ = child.request([EXP], timeout=30)
+        assert result["error"].startswith("OSError: ")
+        assert "File too large" in result["error"]
+
     def test_sigkill_is_suspected_to_be_memory(self, tmp_path: Path) -> None:
         """A child killed by SIGKILL (the kernel's out-of-memory killer) is reported as such."""
         path = tmp_path / "killed.py"

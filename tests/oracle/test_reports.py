@@ -65,6 +65,9 @@ class TestReproducer:
             code.splitlines()[-1]
             == "b = -a  # raises RecursionError: maximum recursion depth exceeded"
         )
+        assert "where your code raised it:\n  File " in report.table(
+            graded(engine("bug_recursion"))
+        )
 
     def test_a_long_chain_becomes_a_loop(self) -> None:
         """500 identical steps are written as a for loop, not 500 lines."""

@@ -84,6 +84,9 @@ def table(suite: SuiteResult) -> str:
             continue
         lines += ["", f"--- {check.name} ({check.op}): {check.status}: {check.message}"]
         lines += ["", code]
+        trace = check.got.get("trace") if check.got else None
+        if trace:
+            lines += ["", "where your code raised it:", trace.rstrip()]
         if check.output:
             lines += ["", "your engine printed:", _indent(check.output[:1000])]
         lines += ["", f"rerun: {rerun_command(suite, check.name)}"]

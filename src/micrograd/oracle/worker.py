@@ -254,12 +254,17 @@ def load_class(target: str, kind: str, class_name: str) -> type:
     return cls
 
 
+FILE_SIZE_LIMIT = 64 * 1024**2
+"""The largest file the child may write: its stderr (kept for crash reports) included."""
+
+
 def _limit_resources(memory_bytes: int) -> None:
-    """Cap the address space and forbid core dumps (POSIX only)."""
+    """Cap the address space and file sizes, and forbid core dumps (POSIX only)."""
     import resource  # noqa: PLC0415 - POSIX only, imported where used
 
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
