@@ -329,7 +329,7 @@ _GRAPH_CHECKS: Final = [
     ),
     Check(
         "deep_chain",
-        f"x = x + b, {DEEP_CHAIN_DEPTH} times",
+        f"chains x = x + b (- b, * 0.5 + b) up to {DEEP_CHAIN_DEPTH} nodes",
         "graph",
         None,
         _chain(0.5, 0.25, DEEP_CHAIN_DEPTH, 0),

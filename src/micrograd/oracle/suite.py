@@ -319,8 +319,12 @@ def _run_check(
     (got,) = grader.run([check.probe], timeout=PROBE_TIMEOUT)
     if check.kind == "op" and _absent(got):
         status = "failed" if check.name in options.require else "unsupported"
-        why = got["error"] if "missing" in got else f"raised {got['error']}"
-        result = grader.result(status, f"{why} on the simplest inputs", check.probe)
+        why = (
+            f"Value has no {got['missing']}"
+            if "missing" in got
+            else f"raised {got['error']} on the simplest inputs"
+        )
+        result = grader.result(status, why, check.probe)
         if status == "failed":
             result.want = expected(check.probe)
             result.got = got
