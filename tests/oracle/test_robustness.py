@@ -75,6 +75,20 @@ class TestTiming:
         assert result.program is not None
         assert result.program["leaves"][0] > 1
 
+    def test_a_hang_inside_a_batch_says_the_reproducer_is_its_first(self, tmp_path: Path) -> None:
+        """exp() hangs below 0 only: the probe passes, a batch times out and says so."""
+        target = _variant(
+            tmp_path,
+            "exp_hangs",
+            "        out = Value(math.exp(self.data), (self,), 'exp')\n",
+            "        while self.data < 0:\n            pass\n"
+            "        out = Value(math.exp(self.data), (self,), 'exp')\n",
+        )
+        options = replace(FAST, timeout=1.0, only=frozenset({"exp"}))
+        (result,) = run_suite(parse_target(target), options).checks
+        assert result.status == "timeout"
+        assert result.message.endswith("; in a batch of 30 cases, the reproducer is the first")
+
 
 class TestRestarts:
     """After a crash the engine is loaded again; if that fails, the rest are errors."""

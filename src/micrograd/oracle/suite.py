@@ -173,6 +173,14 @@ class _Grader:
         """The timeout of the latest request."""
         self.current: Program | None = None
         """The program being run, for the reproducer of a timeout or a crash."""
+        self.batch = 1
+        """How many programs the current request holds (``current`` is the first)."""
+
+    def which(self) -> str:
+        """For a timeout or a crash: whether the reproducer is the very case, or a batch's first."""
+        if self.batch == 1:
+            return ""
+        return f"; in a batch of {self.batch} cases, the reproducer is the first"
 
     def remaining(self) -> float:
         """Seconds left in this check's budget."""
@@ -298,11 +306,10 @@ def run_check(
     try:
         result = _run_check(grader, check, options, passed)
     except WorkerTimeout:
-        result = grader.result(
-            "timeout", f"no answer within {grader.budget:g} s (an infinite loop?)", grader.current
-        )
+        message = f"no answer within {grader.budget:g} s (an infinite loop?)" + grader.which()
+        result = grader.result("timeout", message, grader.current)
     except WorkerCrashed as exc:
-        result = grader.result("error", str(exc), grader.current)
+        result = grader.result("error", str(exc) + grader.which(), grader.current)
     except _OutOfTime:
         result = grader.result("timeout", f"ran out of its {options.timeout:g} s", grader.current)
     result.seconds = time.monotonic() - started
@@ -335,7 +342,7 @@ def _run_check(
     programs = _draw(strategy, options)
     for start in range(0, len(programs), _BATCH):
         batch = programs[start : start + _BATCH]
-        grader.current = batch[0]
+        grader.current, grader.batch = batch[0], len(batch)
         for program, result in zip(batch, grader.run(batch), strict=True):
             failure = grader.grade(program, result)
             if failure is not None:
