@@ -75,13 +75,30 @@ class TestTiming:
         assert result.program is not None
         assert result.program["leaves"][0] > 1
 
-    def test_a_hang_inside_a_batch_says_the_reproducer_is_its_first(self, tmp_path: Path) -> None:
-        """exp() hangs below 0 only: the probe passes, a batch times out and says so."""
+    def test_a_hang_inside_a_batch_is_narrowed_to_its_case(self, tmp_path: Path) -> None:
+        """exp() hangs below 0 only: the probe passes, a batch hangs, halving finds a case."""
         target = _variant(
             tmp_path,
             "exp_hangs",
             "        out = Value(math.exp(self.data), (self,), 'exp')\n",
             "        while self.data < 0:\n            pass\n"
+            "        out = Value(math.exp(self.data), (self,), 'exp')\n",
+        )
+        options = replace(FAST, timeout=1.0, only=frozenset({"exp"}))
+        (result,) = run_suite(parse_target(target), options).checks
+        assert result.status == "timeout"
+        assert result.message.endswith(" s (an infinite loop?)")  # no "in a batch of" note
+        assert result.program is not None
+        assert result.program["leaves"][0] < 0
+
+    def test_a_hang_that_depends_on_history_says_so(self, tmp_path: Path) -> None:
+        """exp() hangs from its 10th call on: no single case hangs alone; the message says so."""
+        target = _variant(
+            tmp_path,
+            "exp_tires",
+            "        out = Value(math.exp(self.data), (self,), 'exp')\n",
+            "        Value.calls = getattr(Value, 'calls', 0) + 1\n"
+            "        while Value.calls > 10:\n            pass\n"
             "        out = Value(math.exp(self.data), (self,), 'exp')\n",
         )
         options = replace(FAST, timeout=1.0, only=frozenset({"exp"}))

@@ -173,14 +173,39 @@ class _Grader:
         """The timeout of the latest request."""
         self.current: Program | None = None
         """The program being run, for the reproducer of a timeout or a crash."""
-        self.batch = 1
-        """How many programs the current request holds (``current`` is the first)."""
+        self.batch: list[Program] = []
+        """The programs of the current request, when more than one."""
 
     def which(self) -> str:
-        """For a timeout or a crash: whether the reproducer is the very case, or a batch's first."""
-        if self.batch == 1:
+        """After a timeout or a crash: find the case to blame, and say how sure that is.
+
+        A batch is halved, each half run with the probe's timeout, down to one
+        case, which is then run alone: if it hangs or crashes by itself, it is
+        the reproducer; if not (an engine whose behaviour depends on history),
+        the batch's first case is, and the message says so.
+        """
+        batch, size = self.batch, len(self.batch)
+        if not batch:
             return ""
-        return f"; in a batch of {self.batch} cases, the reproducer is the first"
+        self.batch = []
+        try:
+            while len(batch) > 1:
+                half = batch[: len(batch) // 2]
+                batch = half if self._breaks(half) else batch[len(half) :]
+            if self._breaks(batch):
+                self.current = batch[0]
+                return ""
+        except LoadError:
+            pass
+        return f"; in a batch of {size} cases, the reproducer is the first"
+
+    def _breaks(self, programs: list[Program]) -> bool:
+        """Whether ``programs`` hang or crash the engine, run on their own."""
+        try:
+            self.worker.request(programs, PROBE_TIMEOUT)
+        except (WorkerTimeout, WorkerCrashed):
+            return True
+        return False
 
     def remaining(self) -> float:
         """Seconds left in this check's budget."""
@@ -306,7 +331,7 @@ def run_check(
     try:
         result = _run_check(grader, check, options, passed)
     except WorkerTimeout:
-        message = f"no answer within {grader.budget:g} s (an infinite loop?)" + grader.which()
+        message = f"no answer within {grader.budget:.1f} s (an infinite loop?)" + grader.which()
         result = grader.result("timeout", message, grader.current)
     except WorkerCrashed as exc:
         result = grader.result("error", str(exc) + grader.which(), grader.current)
@@ -342,8 +367,10 @@ def _run_check(
     programs = _draw(strategy, options)
     for start in range(0, len(programs), _BATCH):
         batch = programs[start : start + _BATCH]
-        grader.current, grader.batch = batch[0], len(batch)
-        for program, result in zip(batch, grader.run(batch), strict=True):
+        grader.current, grader.batch = batch[0], batch
+        results = grader.run(batch)
+        grader.batch = []
+        for program, result in zip(batch, results, strict=True):
             failure = grader.grade(program, result)
             if failure is not None:
                 grader.current = program
