@@ -203,8 +203,8 @@ def moons_section(rounds: Sequence[dict[str, Result]], engines: Sequence[str]) -
     ]
     for e in engines:
         runs = [r[e] for r in rounds]
-        fwd = median([x for r in runs for x in r["forward"]])
-        bwd = median([x for r in runs for x in r["backward"]])
+        fwd = median([median(r["forward"]) for r in runs])
+        bwd = median([median(r["backward"]) for r in runs])
         stp = median([step(r) for r in runs])
         vs_torch = [step(r["torch-scalar"]) / step(r[e]) for r in rounds if "torch-scalar" in r]
         loss = first[e]["losses"][-1]
@@ -396,8 +396,9 @@ def report(runner: Runner, sizes: Sizes) -> str:
         "",
         f"100 moons points (noise 0.1), MLP 2→16→16→1, max-margin loss + 1e-4·Σp², full batch,"
         f" {sizes.moons_steps} SGD steps with lr 1.0 − 0.9·k/100, every engine from the same"
-        f" initial parameters. Median per step over {sizes.moons_rounds} rounds (the first of"
-        f" {sizes.moons_steps} steps, the others of {sizes.moons_steps_after}); ratios pairwise"
+        f" initial parameters. Medians over {sizes.moons_rounds} rounds of each run's median"
+        f" step (the first run of {sizes.moons_steps} steps, the others of"
+        f" {sizes.moons_steps_after}); ratios pairwise"
         " within each round. Final losses (after the first round's last step) agree to"
         f" {loss_spread:.1e} relative ({'agree' if loss_spread < 1e-9 else 'DISAGREE'}).",
         "",

@@ -52,7 +52,7 @@ class Value:
     _pending: int  # during backward(): parents yet to pass their gradient down; else 0
 
     def __init__(self, data: float, label: str = "") -> None:
-        self.data = _to_float(data)
+        self.data = data if type(data) is float else _to_float(data)
         self.grad = 0.0
         self.label = label
         self._pending = 0
@@ -212,7 +212,7 @@ class Value:
 
     # Backpropagation.
 
-    def backward(self) -> None:  # noqa: PLR0912 - the whole algorithm, read in one place
+    def backward(self) -> None:
         """Fill in ``grad`` on every node this one depends on: d(self)/d(node).
 
         Leaves (Values made by ``Value(...)``) *accumulate*, as in PyTorch:
@@ -230,7 +230,6 @@ class Value:
         #    step 3. (A count on the node, not in a dict, is found in the same
         #    memory as its grad: on large graphs that is most of the cost.)
         earlier: dict[Value, float] = {} if self._children else {self: self.grad}
-        interior = [self]
         stack = [self]
         try:
             while stack:
@@ -245,7 +244,6 @@ class Value:
                         child._pending += 1
                     else:
                         child._pending = 1
-                        interior.append(child)
                         stack.append(child)
 
             # 2. The chain rule, in topological order (Kahn's algorithm): a node
@@ -257,15 +255,15 @@ class Value:
             while ready:
                 node = ready.pop()
                 upstream = node.grad
-                for child, local in zip(node._children, node._local_grads, strict=True):
+                # Equal lengths by construction: one local derivative per child.
+                for child, local in zip(node._children, node._local_grads, strict=False):
                     child.grad += local * upstream
                     if child._children:
                         child._pending -= 1
                         if not child._pending:
                             ready.append(child)
         except BaseException:  # e.g. KeyboardInterrupt: leave no half-counted node behind
-            for node in interior:
-                node._pending = 0
+            _reset_pending(self)
             raise
 
         # 3. Gradients accumulate on leaves. Adding the earlier gradient last
@@ -298,6 +296,19 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _reset_pending(root: Value) -> None:
+    """Set ``_pending`` back to 0 on every node ``root`` depends on."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        node._pending = 0
+        for child in node._children:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
 
 
 def _node(
