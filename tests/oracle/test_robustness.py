@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from hypothesis import strategies as st
 
-from micrograd.oracle import report
+from micrograd.oracle import report, suite
 from micrograd.oracle.checks import Check
 from micrograd.oracle.runner import Worker, parse_target
 from micrograd.oracle.suite import run_check, run_suite
@@ -91,6 +92,22 @@ class TestTiming:
         assert result.program is not None
         assert result.program["leaves"][0] < 0
 
+    def test_narrowing_down_gives_up_in_time(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With no time to narrow a hanging batch down, the message says whose case is shown."""
+        monkeypatch.setattr(suite, "_ISOLATE_SECONDS", 0.0)
+        target = _variant(
+            tmp_path,
+            "exp_hangs",
+            "        out = Value(math.exp(self.data), (self,), 'exp')\n",
+            "        while self.data < 0:\n            pass\n"
+            "        out = Value(math.exp(self.data), (self,), 'exp')\n",
+        )
+        options = replace(FAST, timeout=1.0, only=frozenset({"exp"}))
+        (result,) = run_suite(parse_target(target), options).checks
+        assert result.message.endswith("; in a batch of 30 cases, the reproducer is the first")
+
     def test_a_hang_that_depends_on_history_says_so(self, tmp_path: Path) -> None:
         """exp() hangs from its 10th call on: no single case hangs alone; the message says so."""
         target = _variant(
@@ -133,6 +150,30 @@ class TestRestarts:
         assert relu.message.startswith("restarting the engine failed: ")
         assert "imported twice" in relu.message
         assert report.reproducer(suite, relu) is None
+
+
+class TestRestartsWhileNarrowing:
+    """A restart that fails while narrowing a crash down leaves the batch note."""
+
+    def test_an_engine_that_loads_once_and_crashes_in_a_batch(self, tmp_path: Path) -> None:
+        """exp() of a negative number kills the process, and a second import fails."""
+        head = (
+            "import pathlib\n"
+            "_marker = pathlib.Path(__file__).with_suffix('.loaded')\n"
+            "if _marker.exists():\n    raise RuntimeError('imported twice')\n"
+            "_marker.write_text('')\n"
+        )
+        target = _variant(
+            tmp_path,
+            "once_exp",
+            "        out = Value(math.exp(self.data), (self,), 'exp')\n",
+            "        if self.data < 0:\n            import os; os._exit(1)\n"
+            "        out = Value(math.exp(self.data), (self,), 'exp')\n",
+            head=head,
+        )
+        (result,) = run_suite(parse_target(target), replace(FAST, only=frozenset({"exp"}))).checks
+        assert result.status == "error"
+        assert result.message.endswith("; in a batch of 30 cases, the reproducer is the first")
 
 
 def _nn_variant(tmp_path: Path, old: str, new: str) -> str:

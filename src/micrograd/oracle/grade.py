@@ -83,7 +83,7 @@ def _run_one(args: argparse.Namespace, submission: Submission) -> dict[str, obje
         (out / f"{submission.name}.txt").write_text(f"no {args.file} in this submission\n")
         return row
     report = out / f"{submission.name}.json"
-    budget = (len(CATALOGUE) + 2) * (args.timeout + 2.0) + 30.0
+    budget = (len(CATALOGUE) + 2) * (args.timeout + 8.0) + 30.0  # probe, narrowing, restart
     try:
         done = subprocess.run(
             _command(args, submission, report),

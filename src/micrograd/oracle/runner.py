@@ -250,11 +250,12 @@ class Worker:
         """
         if self._proc is not None:
             if graceful and self._proc.poll() is None and self._to_child is not None:
-                try:
+                # A child that is already leaving (after a load error) has closed its end;
+                # it still gets its two seconds to finish exiting (atexit, coverage data).
+                with contextlib.suppress(OSError):
                     self._to_child.send_bytes(b"null")
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     self._proc.wait(timeout=2.0)
-                except (OSError, subprocess.TimeoutExpired):
-                    pass
             if self._proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):  # it may have exited just now
                     os.killpg(self._proc.pid, signal.SIGKILL)

@@ -46,6 +46,8 @@ _PHASES: Final = {
     "read": "reading .data or .grad",
 }
 
+_ISOLATE_SECONDS: Final = 5.0  # at most this long spent finding the case that hangs or crashes
+
 PROBE_TIMEOUT: Final = 1.0
 """Seconds allowed for a check's first, one-op case; so that a hanging engine is graded fast."""
 
@@ -180,7 +182,7 @@ class _Grader:
         """After a timeout or a crash: find the case to blame, and say how sure that is.
 
         A batch is halved, each half run with the probe's timeout, down to one
-        case, which is then run alone: if it hangs or crashes by itself, it is
+        case (for at most 5 s), which is then run alone: if it hangs or crashes by itself, it is
         the reproducer; if not (an engine whose behaviour depends on history),
         the batch's first case is, and the message says so.
         """
@@ -188,11 +190,12 @@ class _Grader:
         if not batch:
             return ""
         self.batch = []
+        give_up = time.monotonic() + _ISOLATE_SECONDS
         try:
-            while len(batch) > 1:
+            while len(batch) > 1 and time.monotonic() < give_up:
                 half = batch[: len(batch) // 2]
                 batch = half if self._breaks(half) else batch[len(half) :]
-            if self._breaks(batch):
+            if len(batch) == 1 and self._breaks(batch):
                 self.current = batch[0]
                 return ""
         except LoadError:
