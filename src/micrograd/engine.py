@@ -206,7 +206,7 @@ class Value:
             raise ValueError(
                 f"Value.dot() needs as many weights as inputs; got {len(ws)} and {len(xs)}"
             )
-        b = _lift_or_raise(start, "Value.dot")
+        b = start if isinstance(start, Value) else _lift_or_raise(start, "Value.dot")
         value = rules.dot([w.data for w in ws], [x.data for x in xs], b.data)
         return _node(value, (*ws, *xs, b), "dot")
 

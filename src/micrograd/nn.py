@@ -125,7 +125,9 @@ class Layer(Module):
 
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
         """Each neuron's output for the input ``x``, in order; a list even for one neuron."""
-        return [n(x) for n in self.neurons]
+        # Numbers become leaves once for the whole layer, not once per neuron.
+        xs = [xi if isinstance(xi, Value) else Value(xi) for xi in x]
+        return [n(xs) for n in self.neurons]
 
     def parameters(self) -> list[Value]:
         """Neuron by neuron, each neuron's weights then its bias."""
