@@ -9,7 +9,7 @@ from typing import NamedTuple, Protocol, TextIO
 
 from micrograd.engine import Value, gc_paused
 from micrograd.losses import accuracy, max_margin_loss
-from micrograd.optim import SGD, linear_decay
+from micrograd.optim import SGD, _is_count, linear_decay
 
 __all__ = ["Evaluation", "Model", "StepReport", "evaluate", "format_report", "progress", "train"]
 
@@ -152,8 +152,3 @@ def progress(
             print(format_report(r, steps), file=sys.stdout if file is None else file, flush=True)
 
     return report
-
-
-def _is_count(n: object) -> bool:
-    """Whether ``n`` is an ``int`` (not a ``bool``) of at least 1."""
-    return isinstance(n, int) and not isinstance(n, bool) and n >= 1
