@@ -141,6 +141,15 @@ class Runner:
         return out
 
 
+RERUN = (
+    "Measured by `nox -s bench` (about 15 minutes on 2 CPUs), which rewrites this page; "
+    "`nox -s bench -- --smoke --output smoke.md` runs every workload at tiny sizes "
+    "without touching it. Ratios are taken pairwise "
+    "within each round, so they hold up better than the absolute times on a shared machine."
+)
+"""How to reproduce the page, written at its top."""
+
+
 def median(xs: Sequence[float]) -> float:
     """The median of ``xs``."""
     return float(statistics.median(xs))
@@ -367,7 +376,7 @@ def report(runner: Runner, sizes: Sizes) -> str:
     """Run every workload and return the Markdown report."""
     engines = runner.engines
     scalar = [e for e in engines if e != "torch-batched"]
-    out = ["# Benchmarks", "", *machine(runner), ""]
+    out = ["# Benchmarks", "", RERUN, "", *machine(runner), ""]
 
     runner.log("moons")
     moons = runner.rounds(1, "moons", **moons_job(sizes.moons_steps))
