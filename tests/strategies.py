@@ -129,16 +129,25 @@ DAG_OPS: tuple[str, ...] = tuple(_STEPS)
 
 @st.composite
 def programs(
-    draw: st.DrawFn, *, max_leaves: int = 4, max_steps: int = 12, ops: tuple[str, ...] = DAG_OPS
+    draw: st.DrawFn,
+    *,
+    max_leaves: int = 4,
+    max_steps: int = 12,
+    ops: tuple[str, ...] = DAG_OPS,
+    leaf_inputs_only: bool = False,
 ) -> Program:
-    """A random DAG over 1..max_leaves leaves and 1..max_steps steps, reusing nodes freely."""
+    """A random DAG over 1..max_leaves leaves and 1..max_steps steps, reusing nodes freely.
+
+    With ``leaf_inputs_only``, every step reads leaves only, so leaves are the
+    only nodes used more than once (the root's sum aside).
+    """
     leaves = tuple(
         draw(st.lists(reals(-2.0, 2.0, awkward=(0.0, 1.0, -1.0)), min_size=1, max_size=max_leaves))
     )
     n_steps = draw(st.integers(1, max_steps))
     steps = []
     for i in range(n_steps):
-        available = len(leaves) + i
+        available = len(leaves) if leaf_inputs_only else len(leaves) + i
         op = draw(st.sampled_from(ops))
         arity = ARITY.get(op, 1)
         # Lean towards the newest node so that chains get deep, but allow any.

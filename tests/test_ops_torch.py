@@ -121,3 +121,17 @@ class TestBitExact:
         """+, -, *, /, negation, powers PyTorch computes by arithmetic, sum and dot are exact."""
         inputs = [data.draw(domain) for domain in case.domains]
         assert_parity(case.fn, inputs, torch_result, EXACT, description=case.name)
+
+    @given(
+        program=programs(ops=("add", "sub", "mul", "div", "neg", "square"), leaf_inputs_only=True)
+    )
+    @settings(max_examples=300)
+    def test_expressions_reusing_leaves_match_torch_exactly(self, program: Program) -> None:
+        """Where only leaves are reused, arithmetic gradients are torch's to the bit.
+
+        Both engines add up a leaf's contributions in the same order here:
+        PyTorch in the reverse of the order its nodes were made in, and
+        backward() in the reverse of its depth-first walk's, first inputs
+        first, which meets the steps in the order they were made.
+        """
+        assert_parity(program, list(program.leaves), torch_result, EXACT, description=str(program))

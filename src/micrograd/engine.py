@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gc
 import numbers
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TypeAlias, cast
+from typing import Any, TypeAlias, cast
 
 from micrograd import rules
 
@@ -38,7 +38,14 @@ class Value:
         (8.0, 4.0, 2.0)
     """
 
-    __slots__ = ("_children", "_local_grads", "_op", "_pending", "data", "grad", "label")
+    # How a node holds its inputs, in as little memory as possible (most
+    # nodes have one or two inputs, and a tuple would cost more than the node):
+    #
+    #   leaf         _a = _b = None
+    #   one input    _a = the input, _da = d(node)/d(_a);         _b = None
+    #   two inputs   _a, _b = the inputs, _da, _db = d(node)/d(them)
+    #   sum, dot     _a = a tuple of the inputs, _da = a tuple of their derivatives; _b = None
+    __slots__ = ("_a", "_b", "_da", "_db", "_mark", "_op", "data", "grad", "label")
 
     data: float
     """The value of this node, computed when the node was built."""
@@ -46,29 +53,39 @@ class Value:
     """d(root)/d(this node), filled in by ``root.backward()``; 0.0 before."""
     label: str
     """An optional name for drawing and debugging; ``""`` when unset."""
-    _children: tuple[Value, ...]
-    _local_grads: tuple[float, ...]
+    _a: Any  # Value | tuple[Value, ...] | None, as above
+    _b: Value | None
+    _da: Any  # float | tuple[float, ...]
+    _db: float
+    _mark: int  # during backward(): 1 while its inputs are visited, 2 once they are; else 0
     _op: str
-    _pending: int  # during backward(): parents yet to pass their gradient down; else 0
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = data if type(data) is float else _to_float(data)
         self.grad = 0.0
         self.label = label
-        self._pending = 0
-        self._children = ()
-        self._local_grads = ()
+        self._mark = 0
+        self._a = self._b = None
+        self._da = self._db = 0.0
         self._op = ""
 
     @property
     def children(self) -> tuple[Value, ...]:
         """The inputs this node was computed from, in argument order; ``()`` for a leaf."""
-        return self._children
+        a = self._a
+        if a is None or type(a) is tuple:
+            return a or ()
+        return (a,) if self._b is None else (a, self._b)
 
     @property
     def local_grads(self) -> tuple[float, ...]:
         """d(this node)/d(child) for each child, in the order of ``children``."""
-        return self._local_grads
+        a = self._a
+        if a is None:
+            return ()
+        if type(a) is tuple:
+            return self._da  # type: ignore[no-any-return]
+        return (self._da,) if self._b is None else (self._da, self._db)
 
     @property
     def op(self) -> str:
@@ -86,89 +103,89 @@ class Value:
         o = other if isinstance(other, Value) else _lift(other)
         if o is None:
             return NotImplemented
-        return _node(rules.add(self.data, o.data), (self, o), "+")
+        return _binary(rules.add(self.data, o.data), self, o, "+")
 
     def __radd__(self, other: float) -> Value:  # other + self
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(rules.add(o.data, self.data), (o, self), "+")
+        return _binary(rules.add(o.data, self.data), o, self, "+")
 
     def __sub__(self, other: Operand) -> Value:
         o = other if isinstance(other, Value) else _lift(other)
         if o is None:
             return NotImplemented
-        return _node(rules.sub(self.data, o.data), (self, o), "-")
+        return _binary(rules.sub(self.data, o.data), self, o, "-")
 
     def __rsub__(self, other: float) -> Value:  # other - self
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(rules.sub(o.data, self.data), (o, self), "-")
+        return _binary(rules.sub(o.data, self.data), o, self, "-")
 
     def __mul__(self, other: Operand) -> Value:
         o = other if isinstance(other, Value) else _lift(other)
         if o is None:
             return NotImplemented
-        return _node(rules.mul(self.data, o.data), (self, o), "*")
+        return _binary(rules.mul(self.data, o.data), self, o, "*")
 
     def __rmul__(self, other: float) -> Value:  # other * self
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(rules.mul(o.data, self.data), (o, self), "*")
+        return _binary(rules.mul(o.data, self.data), o, self, "*")
 
     def __truediv__(self, other: Operand) -> Value:
         o = other if isinstance(other, Value) else _lift(other)
         if o is None:
             return NotImplemented
-        return _node(rules.div(self.data, o.data), (self, o), "/")
+        return _binary(rules.div(self.data, o.data), self, o, "/")
 
     def __rtruediv__(self, other: float) -> Value:  # other / self
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(rules.div(o.data, self.data), (o, self), "/")
+        return _binary(rules.div(o.data, self.data), o, self, "/")
 
     def __pow__(self, other: Operand) -> Value:
         """``self ** other``: a number exponent is a constant, a Value exponent gets a gradient."""
         if isinstance(other, Value):
-            return _node(rules.pow(self.data, other.data), (self, other), "**")
+            return _binary(rules.pow(self.data, other.data), self, other, "**")
         k = _lift_number(other)
         if k is None:
             return NotImplemented
-        return _node(rules.pow_const(self.data, k), (self,), f"**{k:g}")
+        return _unary(rules.pow_const(self.data, k), self, f"**{k:g}")
 
     def __rpow__(self, other: float) -> Value:  # other ** self
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(rules.pow(o.data, self.data), (o, self), "**")
+        return _binary(rules.pow(o.data, self.data), o, self, "**")
 
     def __neg__(self) -> Value:
-        return _node(rules.neg(self.data), (self,), "neg")
+        return _unary(rules.neg(self.data), self, "neg")
 
     # Functions.
 
     def exp(self) -> Value:
         """``e ** self``; overflow gives ``inf``."""
-        return _node(rules.exp(self.data), (self,), "exp")
+        return _unary(rules.exp(self.data), self, "exp")
 
     def log(self) -> Value:
         """Natural logarithm; ``log(0)`` is ``-inf`` and ``log(x < 0)`` is ``nan``."""
-        return _node(rules.log(self.data), (self,), "log")
+        return _unary(rules.log(self.data), self, "log")
 
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
-        return _node(rules.tanh(self.data), (self,), "tanh")
+        return _unary(rules.tanh(self.data), self, "tanh")
 
     def relu(self) -> Value:
         """``max(0, self)``, with relu'(0) = 0 as in PyTorch."""
-        return _node(rules.relu(self.data), (self,), "relu")
+        return _unary(rules.relu(self.data), self, "relu")
 
     def sigmoid(self) -> Value:
         """The logistic function ``1 / (1 + e ** -self)``."""
-        return _node(rules.sigmoid(self.data), (self,), "sigmoid")
+        return _unary(rules.sigmoid(self.data), self, "sigmoid")
 
     # Fused n-ary ops: one node where a chain of + and * would build many.
 
@@ -186,7 +203,7 @@ class Value:
         children = _lift_all(terms, "Value.sum")
         if not children:
             raise ValueError("Value.sum() needs at least one term; got none")
-        return _node(rules.sum([c.data for c in children]), children, "sum")
+        return _nary(rules.sum([c.data for c in children]), children, "sum")
 
     @staticmethod
     def dot(weights: Iterable[Operand], inputs: Iterable[Operand], start: Operand = 0.0) -> Value:
@@ -207,8 +224,7 @@ class Value:
                 f"Value.dot() needs as many weights as inputs; got {len(ws)} and {len(xs)}"
             )
         b = start if isinstance(start, Value) else _lift_or_raise(start, "Value.dot")
-        value = rules.dot([w.data for w in ws], [x.data for x in xs], b.data)
-        return _node(value, (*ws, *xs, b), "dot")
+        return _dot(ws, xs, [x.data for x in xs], b)
 
     # Backpropagation.
 
@@ -220,55 +236,21 @@ class Value:
         ``backward()`` twice leaves every leaf's ``grad`` at exactly twice one
         call's. Reset leaves between steps (``Module.zero_grad()``) when that
         is not what you want. Intermediate nodes hold the gradient of the
-        latest call. ``self.grad`` becomes 1.0.
+        latest call. ``self.grad`` becomes 1.0 (added to its earlier grad if
+        ``self`` is a leaf).
 
         The graph is walked without recursion, so graphs of any depth work.
         """
-        # 1. Find every node this one depends on. On each interior node, count
-        #    in ``_pending`` the edges that lead into it from above; its grad
-        #    restarts at 0. Leaves' grads are set aside, to be added back in
-        #    step 3. (A count on the node, not in a dict, is found in the same
-        #    memory as its grad: on large graphs that is most of the cost.)
-        earlier: dict[Value, float] = {} if self._children else {self: self.grad}
-        stack = [self]
         try:
-            while stack:
-                node = stack.pop()
-                node.grad = 0.0
-                for child in node._children:
-                    if not child._children:
-                        if child not in earlier:
-                            earlier[child] = child.grad
-                            child.grad = 0.0
-                    elif child._pending:
-                        child._pending += 1
-                    else:
-                        child._pending = 1
-                        stack.append(child)
-
-            # 2. The chain rule, in topological order (Kahn's algorithm): a node
-            #    passes its gradient down only once every parent has passed it
-            #    theirs. Explicit stacks, not recursion, so any depth works. A
-            #    leaf passes nothing down, so it needs no place in the order.
+            order, earlier = _visit(self)
             self.grad = 1.0
-            ready = [self]
-            while ready:
-                node = ready.pop()
-                upstream = node.grad
-                # Equal lengths by construction: one local derivative per child.
-                for child, local in zip(node._children, node._local_grads, strict=False):
-                    child.grad += local * upstream
-                    if child._children:
-                        child._pending -= 1
-                        if not child._pending:
-                            ready.append(child)
-        except BaseException:  # e.g. KeyboardInterrupt: leave no half-counted node behind
-            _reset_pending(self)
+            _apply_chain_rule(order)
+        except BaseException:  # e.g. KeyboardInterrupt: leave no marked node behind
+            _reset_marks(self)
             raise
-
-        # 3. Gradients accumulate on leaves. Adding the earlier gradient last
-        #    (not first) makes two calls give exactly twice one call's.
-        for leaf, grad in earlier.items():
+        # Gradients accumulate on leaves. Adding the earlier gradient last
+        # (not first) makes two calls give exactly twice one call's.
+        for leaf, grad in earlier:
             leaf.grad += grad
 
 
@@ -298,31 +280,134 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _reset_pending(root: Value) -> None:
-    """Set ``_pending`` back to 0 on every node ``root`` depends on."""
+# backward() in two passes over the graph, both without recursion, so that
+# graphs of any depth work: a depth-first walk that lists the nodes in
+# topological order, then the chain rule along that list. The walk keeps its
+# state in each node's ``_mark``: in a slot of the node, found in the same
+# memory as its grad, rather than in a set (on large graphs, memory traffic
+# is most of the cost).
+
+
+def _visit(root: Value) -> tuple[list[Value], list[tuple[Value, float]]]:
+    """Every node ``root`` depends on, inputs before the nodes made from them, grads zeroed.
+
+    Inputs are visited first argument first, so for an expression the list
+    is the order the nodes were made in, and the chain rule visits parents in
+    the order PyTorch does. Leaves' grads are returned as ``(leaf, grad)``
+    pairs, to be added back once the new gradients are complete.
+    """
+    order = []
+    earlier = []
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        if not node._mark:  # first time on top: put its unvisited inputs above it
+            node._mark = 1
+            a = node._a
+            if a is None:  # a leaf
+                earlier.append((node, node.grad))
+            else:
+                b = node._b
+                inputs = reversed(a) if type(a) is tuple else (a,) if b is None else (b, a)
+                for child in inputs:  # the first input ends up on top
+                    if not child._mark:
+                        stack.append(child)
+            node.grad = 0.0
+        else:
+            stack.pop()
+            if node._mark == 1:  # its inputs are all in the list (else: a second copy)
+                node._mark = 2
+                order.append(node)
+    return order, earlier
+
+
+def _apply_chain_rule(order: list[Value]) -> None:
+    """Pass each node's gradient to its inputs, ``order`` taken backwards; reset the marks."""
+    for node in reversed(order):
+        node._mark = 0
+        a = node._a
+        if a is None:  # a leaf passes nothing on
+            continue
+        upstream = node.grad
+        if type(a) is tuple:
+            for child, local in zip(a, node._da):  # noqa: B905 - equal lengths by construction
+                child.grad += local * upstream
+        else:
+            a.grad += node._da * upstream
+            b = node._b
+            if b is not None:
+                b.grad += node._db * upstream
+
+
+def _reset_marks(root: Value) -> None:
+    """Set ``_mark`` back to 0 on every node ``root`` depends on."""
     seen = {root}
     stack = [root]
     while stack:
         node = stack.pop()
-        node._pending = 0
-        for child in node._children:
+        node._mark = 0
+        for child in node.children:
             if child not in seen:
                 seen.add(child)
                 stack.append(child)
 
 
-def _node(
-    rule_result: tuple[float, tuple[float, ...]], children: tuple[Value, ...], op: str
-) -> Value:
-    """A new interior node; ``rule_result`` is what a function of ``rules`` returned."""
-    node = Value.__new__(Value)
-    node.data, node._local_grads = rule_result
+# Building nodes. ``rule_result`` is what a function of ``rules`` returned.
+
+
+def _unary(rule_result: tuple[float, tuple[float, ...]], a: Value, op: str) -> Value:
+    """A new node with the one input ``a``."""
+    node = _new(Value)
+    node.data, (node._da,) = rule_result
     node.grad = 0.0
     node.label = ""
-    node._pending = 0
-    node._children = children
+    node._mark = 0
     node._op = op
+    node._a = a
+    node._b = None
+    node._db = 0.0
     return node
+
+
+def _binary(rule_result: tuple[float, tuple[float, ...]], a: Value, b: Value, op: str) -> Value:
+    """A new node with the inputs ``a`` and ``b``, in that order."""
+    node = _new(Value)
+    node.data, (node._da, node._db) = rule_result
+    node.grad = 0.0
+    node.label = ""
+    node._mark = 0
+    node._op = op
+    node._a = a
+    node._b = b
+    return node
+
+
+def _nary(
+    rule_result: tuple[float, tuple[float, ...]], inputs: tuple[Value, ...], op: str
+) -> Value:
+    """A new node with any number of ``inputs`` (the fused ``sum`` and ``dot``)."""
+    node = _new(Value)
+    node.data, node._da = rule_result
+    node.grad = 0.0
+    node.label = ""
+    node._mark = 0
+    node._op = op
+    node._a = inputs
+    node._b = None
+    node._db = 0.0
+    return node
+
+
+def _dot(ws: Sequence[Value], xs: Sequence[Value], xd: Sequence[float], b: Value) -> Value:
+    """``Value.dot(ws, xs, b)`` unchecked: Values of equal length, and ``xd`` the data of ``xs``.
+
+    A layer calls this once per neuron with the same inputs, so it reads
+    their data once for all its neurons.
+    """
+    return _nary(rules.dot([w.data for w in ws], xd, b.data), (*ws, *xs, b), "dot")
+
+
+_new = object.__new__
 
 
 def _lift_number(x: object) -> float | None:

@@ -15,7 +15,7 @@ import random
 from collections.abc import Sequence
 from typing import Literal, TypeAlias, get_args
 
-from micrograd.engine import Operand, Value
+from micrograd.engine import Operand, Value, _dot
 
 __all__ = ["MLP", "Activation", "Layer", "Module", "Neuron"]
 
@@ -78,9 +78,12 @@ class Neuron(Module):
         Raises:
             ValueError: If ``x`` does not have ``nin`` items.
         """
-        if len(x) != len(self.w):
-            raise ValueError(f"{self!r} takes {len(self.w)} inputs; got {len(x)}")
-        act = Value.dot(self.w, x, start=self.b)
+        xs = _inputs(x, len(self.w), self)
+        return self._forward(xs, [xi.data for xi in xs])
+
+    def _forward(self, xs: Sequence[Value], xd: Sequence[float]) -> Value:
+        """The output for inputs already checked and lifted: Values ``xs``, their data ``xd``."""
+        act = _dot(self.w, xs, xd, self.b)
         if self.activation == "relu":
             return act.relu()
         if self.activation == "tanh":
@@ -125,9 +128,11 @@ class Layer(Module):
 
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
         """Each neuron's output for the input ``x``, in order; a list even for one neuron."""
-        # Numbers become leaves once for the whole layer, not once per neuron.
-        xs = [xi if isinstance(xi, Value) else Value(xi) for xi in x]
-        return [n(xs) for n in self.neurons]
+        # The inputs are checked, lifted to leaves and read once for the
+        # whole layer, not once per neuron.
+        xs = _inputs(x, len(self.neurons[0].w), self)
+        xd = [xi.data for xi in xs]
+        return [n._forward(xs, xd) for n in self.neurons]
 
     def parameters(self) -> list[Value]:
         """Neuron by neuron, each neuron's weights then its bias."""
@@ -231,6 +236,13 @@ class MLP(Module):
         if hidden is None:
             return f"MLP({shape}, output_activation={out})"
         return f"MLP({shape}, activation={hidden}, output_activation={out})"
+
+
+def _inputs(x: Sequence[Operand], n: int, module: Module) -> list[Value]:
+    """``module``'s inputs ``x`` as Values, numbers lifted to leaves; ValueError unless ``n``."""
+    if len(x) != n:
+        raise ValueError(f"{module!r} takes {n} inputs; got {len(x)}")
+    return [xi if isinstance(xi, Value) else Value(xi) for xi in x]
 
 
 def _rng(seed: object) -> random.Random:
