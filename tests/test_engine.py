@@ -95,6 +95,20 @@ class TestOperandTypes:
         assert a.op == ""
         assert a.children == ()
 
+    def test_every_kind_of_node_lists_one_local_grad_per_input(self) -> None:
+        """Leaves, one-, two- and many-input nodes report inputs and derivatives alike."""
+        a, b = Value(2.0), Value(-3.0)
+        nodes = {
+            "leaf": (a, (), ()),
+            "tanh": (a.tanh(), (a,), (1.0 - math.tanh(2.0) ** 2,)),
+            "-": (a - b, (a, b), (1.0, -1.0)),
+            "sum": (Value.sum([a, b, a]), (a, b, a), (1.0, 1.0, 1.0)),
+            "dot": (Value.dot([a], [b], a), (a, b, a), (-3.0, 2.0, 1.0)),
+        }
+        for name, (node, children, local_grads) in nodes.items():
+            assert node.children == children, name
+            assert node.local_grads == local_grads, name
+
 
 class TestBackward:
     """backward() fills in d(root)/d(node), accumulating on leaves as PyTorch does."""
