@@ -144,17 +144,19 @@ class TestInterruptedBackward:
     """backward() keeps its bookkeeping on the nodes; an interruption must not leave it stale."""
 
     def test_a_graph_backpropagates_correctly_after_an_interrupted_backward(self) -> None:
-        """After a KeyboardInterrupt inside backward(), the next call gives the right gradients."""
+        """An interrupted backward() restores the leaves' grads; the next call is right."""
         a, b = Value(2.0), Value(-3.0)
         c = a * b
         d = c + c
         e = (d * a).tanh() + d
         real = e._da  # d(e)/d(its first input)
         e._da = _Interrupting(real)
+        a.grad, b.grad = 5.0, -1.0
         with pytest.raises(KeyboardInterrupt):
             e.backward()
         e._da = real
         assert [node._mark for node in (a, b, c, d, e)] == [0] * 5  # no mark left behind
+        assert (a.grad, b.grad) == (5.0, -1.0)  # leaves as they were before the call
         a.grad = b.grad = 0.0
         e.backward()
 

@@ -240,13 +240,18 @@ class Value:
         ``self`` is a leaf).
 
         The graph is walked without recursion, so graphs of any depth work.
+        If the call is interrupted (by Ctrl-C, say), leaves keep the grads
+        they had before it.
         """
+        earlier: list[tuple[Value, float]] = []  # (leaf, its grad before this call)
         try:
-            order, earlier = _visit(self)
+            order = _visit(self, earlier)
             self.grad = 1.0
             _apply_chain_rule(order)
-        except BaseException:  # e.g. KeyboardInterrupt: leave no marked node behind
+        except BaseException:  # e.g. KeyboardInterrupt: no marked node, leaves as they were
             _reset_marks(self)
+            for leaf, grad in earlier:
+                leaf.grad = grad
             raise
         # Gradients accumulate on leaves. Adding the earlier gradient last
         # (not first) makes two calls give exactly twice one call's.
@@ -288,16 +293,15 @@ def gc_paused() -> Iterator[None]:
 # is most of the cost).
 
 
-def _visit(root: Value) -> tuple[list[Value], list[tuple[Value, float]]]:
+def _visit(root: Value, earlier: list[tuple[Value, float]]) -> list[Value]:
     """Every node ``root`` depends on, inputs before the nodes made from them, grads zeroed.
 
-    Inputs are visited first argument first, so for an expression the list
-    is the order the nodes were made in, and the chain rule visits parents in
-    the order PyTorch does. Leaves' grads are returned as ``(leaf, grad)``
-    pairs, to be added back once the new gradients are complete.
+    Each leaf's grad is appended to ``earlier`` as ``(leaf, grad)`` before it
+    is zeroed. Inputs are visited first input first: where only leaves are
+    reused, the chain rule then meets each leaf's users in the order PyTorch
+    does.
     """
     order = []
-    earlier = []
     stack = [root]
     while stack:
         node = stack[-1]
@@ -318,7 +322,7 @@ def _visit(root: Value) -> tuple[list[Value], list[tuple[Value, float]]]:
             if node._mark == 1:  # its inputs are all in the list (else: a second copy)
                 node._mark = 2
                 order.append(node)
-    return order, earlier
+    return order
 
 
 def _apply_chain_rule(order: list[Value]) -> None:
