@@ -142,7 +142,7 @@ class Runner:
 
 
 RERUN = (
-    "Measured by `nox -s bench` (about 15 minutes on 2 CPUs), which rewrites this page; "
+    "Measured by `nox -s bench` (about 10 minutes on 2 CPUs), which rewrites this page; "
     "`nox -s bench -- --smoke --output smoke.md` runs every workload at tiny sizes "
     "without touching it. Ratios are taken pairwise "
     "within each round, so they hold up better than the absolute times on a shared machine."
