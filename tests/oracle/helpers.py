@@ -7,17 +7,27 @@ from pathlib import Path
 
 from micrograd.oracle.runner import parse_target
 from micrograd.oracle.suite import Options, SuiteResult, run_suite
+from tests.oracle.planted import BUGS, planted
 
 ENGINES = Path(__file__).resolve().parent / "engines"
-"""Students' engines: ``correct_*`` pass, ``bug_*`` have a planted bug, ``load_*`` do not load."""
+"""Students' engines: ``correct_*`` pass, ``load_*`` do not load, ``nn_*`` are networks.
+
+The ``bug_*`` engines, each with a planted bug, are written out by
+:mod:`tests.oracle.planted`; :func:`engine_file` finds both kinds.
+"""
 
 FAST = Options(max_examples=30, use_torch=False)
 """Fewer cases and no PyTorch: what the planted bugs need, at a third of the time."""
 
 
+def engine_file(name: str) -> Path:
+    """The file of the engine ``name``: a planted bug's, or one in ``engines/``."""
+    return planted() / f"{name}.py" if name in BUGS else ENGINES / f"{name}.py"
+
+
 def engine(name: str, class_name: str = "Value") -> str:
-    """The ``check`` target of ``engines/<name>.py``."""
-    return f"{ENGINES / name}.py:{class_name}"
+    """The ``check`` target of the engine ``name``."""
+    return f"{engine_file(name)}:{class_name}"
 
 
 @cache

@@ -13,6 +13,8 @@ import pytest
 from micrograd.oracle.runner import parse_target
 from micrograd.oracle.suite import Options, SuiteResult, run_suite
 from tests.oracle.helpers import FAST, engine, graded, not_passed
+from tests.oracle.planted import BUGS, source
+from tests.oracle.planted import CORRECT as CORRECT_SOURCE
 
 _OPS = [
     "add", "add_number", "radd", "sub", "sub_number", "rsub", "mul", "mul_number", "rmul",
@@ -83,10 +85,16 @@ class TestPlantedBugs:
         """The checks that do not pass are exactly the ones the bug breaks, with that status."""
         assert not_passed(graded(engine(name))) == PLANTED[name]
 
-    def test_every_planted_engine_is_in_the_table(self) -> None:
-        """No bug_*.py engine is left out of the table above."""
-        on_disk = {p.stem for p in Path(engine("x")).parent.glob("bug_*.py")} - {"bug_hang_all"}
-        assert on_disk == set(PLANTED)
+    def test_every_planted_bug_is_in_the_table(self) -> None:
+        """No planted bug is left out of the table above (bug_hang_all has a test of its own)."""
+        assert set(BUGS) - {"bug_hang_all"} == set(PLANTED)
+
+    def test_a_bug_whose_edit_no_longer_applies_is_reported(self, tmp_path: Path) -> None:
+        """If the correct engine changes under a bug, writing it out fails and says which."""
+        changed = tmp_path / "correct_closures.py"
+        changed.write_text(CORRECT_SOURCE.read_text().replace("reversed(topo)", "topo[::-1]"))
+        with pytest.raises(ValueError, match="bug_wrong_order: the edit's text occurs 0 times"):
+            source("bug_wrong_order", correct=changed)
 
     def test_an_engine_that_always_hangs_times_out_quickly(self) -> None:
         """An engine whose backward() never returns gets a timeout per check, 1 s each."""

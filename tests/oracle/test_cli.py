@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from micrograd.cli import main
-from tests.oracle.helpers import ENGINES, engine
+from tests.oracle.helpers import ENGINES, engine, engine_file
 
 QUICK = ["--max-examples", "5", "--no-torch"]
 
@@ -88,7 +88,7 @@ class TestGradeCommand:
         submissions = tmp_path / "submissions"
         for student, source in [("ada", "correct_closures"), ("bob", "bug_tanh_rule")]:
             (submissions / student).mkdir(parents=True)
-            shutil.copy(ENGINES / f"{source}.py", submissions / student / "engine.py")
+            shutil.copy(engine_file(source), submissions / student / "engine.py")
         (submissions / "cy").mkdir()  # submitted nothing
         shutil.copy(ENGINES / "load_syntax_error.py", submissions / "dee.py")
         out = tmp_path / "grading"
@@ -146,7 +146,7 @@ class TestGradeTargets:
         (folder / "notes.txt").write_text("not an engine")
         out = tmp_path / "out"
         args = ["--out", str(out), "--max-examples", "5", "--only", "tanh", "--require", "tanh"]
-        code = main(["grade", str(folder), str(ENGINES / "bug_tanh_rule.py"), *args, "--path", "."])
+        code = main(["grade", str(folder), str(engine_file("bug_tanh_rule")), *args, "--path", "."])
         assert code == 1
         rows = json.loads((out / "summary.json").read_text())
         assert [(r["submission"], r["verdict"]) for r in rows] == [

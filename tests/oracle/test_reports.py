@@ -15,7 +15,7 @@ from micrograd.oracle.report import rerun_command
 from micrograd.oracle.reproducer import render
 from micrograd.oracle.runner import parse_target
 from micrograd.oracle.suite import STATUSES, CheckResult, Options, SuiteResult, run_suite
-from tests.oracle.helpers import ENGINES, FAST, engine, graded
+from tests.oracle.helpers import FAST, engine, engine_file, graded
 
 
 def _run_python(code: str) -> str:
@@ -187,7 +187,7 @@ class TestPrintedOutput:
 
     def test_output_of_a_failing_check_is_shown(self, tmp_path: Path) -> None:
         """A tanh that prints and is wrong: the table shows the print."""
-        source = (ENGINES / "bug_tanh_rule.py").read_text()
+        source = engine_file("bug_tanh_rule").read_text()
         path = tmp_path / "loud.py"
         path.write_text(
             source.replace("        t = math.tanh(", "        print('hello');t = math.tanh(")

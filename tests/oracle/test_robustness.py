@@ -12,7 +12,7 @@ from micrograd.oracle import report, suite
 from micrograd.oracle.checks import Check
 from micrograd.oracle.runner import Worker, parse_target
 from micrograd.oracle.suite import run_check, run_suite
-from tests.oracle.helpers import ENGINES, FAST, engine
+from tests.oracle.helpers import ENGINES, FAST, engine, engine_file
 
 CLOSURES = (ENGINES / "correct_closures.py").read_text()
 
@@ -202,7 +202,7 @@ class TestNeuralNetworkEdges:
     def test_right_outputs_with_wrong_gradients_fail(self, tmp_path: Path) -> None:
         """An MLP on an engine whose mul forgets out.grad has the right outputs only."""
         nn = _nn_variant(tmp_path, "from correct_closures import", "from bug_no_upstream import")
-        (tmp_path / "bug_no_upstream.py").write_text((ENGINES / "bug_no_upstream.py").read_text())
+        (tmp_path / "bug_no_upstream.py").write_text(engine_file("bug_no_upstream").read_text())
         ((status, message),) = _nn_suite(engine("correct_closures"), nn)
         assert status == "failed"
         assert (
