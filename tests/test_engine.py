@@ -48,6 +48,18 @@ class TestConstruction:
         assert repr(v) == "Value(data=1.5, grad=0.0, label='w')"
         assert repr(Value(2.0)) == "Value(data=2.0, grad=0.0)"
 
+    def test_a_label_can_be_set_and_removed_on_any_node(self) -> None:
+        """Labelling a node made by an op keeps its op; setting "" removes the label."""
+        a = Value(2.0, label="a")
+        c = a * 3.0
+        c.label = "c"
+        assert (c.label, c.op, c.data) == ("c", "*", 6.0)
+        c.label = "renamed"
+        assert (c.label, c.op) == ("renamed", "*")
+        c.label = ""
+        a.label = ""
+        assert (c.label, c.op, a.label, a.op) == ("", "*", "", "")
+
     def test_values_have_no_instance_dict(self) -> None:
         """Nodes use __slots__: no per-node __dict__, and no new attributes by accident."""
         v = Value(1.0)

@@ -45,29 +45,40 @@ class Value:
     #   one input    _a = the input, _da = d(node)/d(_a);         _b = None
     #   two inputs   _a, _b = the inputs, _da, _db = d(node)/d(them)
     #   sum, dot     _a = a tuple of the inputs, _da = a tuple of their derivatives; _b = None
-    __slots__ = ("_a", "_b", "_da", "_db", "_mark", "_op", "data", "grad", "label")
+    #
+    # ``_op`` holds the op's symbol ("" for a leaf), or the pair (symbol,
+    # label) once the node has a label: few nodes have one, and a slot of its
+    # own would cost every node 8 bytes.
+    __slots__ = ("_a", "_b", "_da", "_db", "_mark", "_op", "data", "grad")
 
     data: float
     """The value of this node, computed when the node was built."""
     grad: float
     """d(root)/d(this node), filled in by ``root.backward()``; 0.0 before."""
-    label: str
-    """An optional name for drawing and debugging; ``""`` when unset."""
     _a: Any  # Value | tuple[Value, ...] | None, as above
     _b: Value | None
     _da: Any  # float | tuple[float, ...]
     _db: float
     _mark: int  # during backward(): 1 while its inputs are visited, 2 once they are; else 0
-    _op: str
+    _op: str | tuple[str, str]
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = data if type(data) is float else _to_float(data)
         self.grad = 0.0
-        self.label = label
         self._mark = 0
         self._a = self._b = None
         self._da = self._db = 0.0
-        self._op = ""
+        self._op = ("", label) if label else ""
+
+    @property
+    def label(self) -> str:
+        """An optional name, for drawing and debugging; ``""`` when unset."""
+        op = self._op
+        return "" if type(op) is str else op[1]
+
+    @label.setter
+    def label(self, name: str) -> None:
+        self._op = (self.op, name) if name else self.op
 
     @property
     def children(self) -> tuple[Value, ...]:
@@ -90,7 +101,8 @@ class Value:
     @property
     def op(self) -> str:
         """The op that made this node (``"+"``, ``"tanh"``, ``"**2"`` …); ``""`` for a leaf."""
-        return self._op
+        op = self._op
+        return op if type(op) is str else op[0]
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -364,7 +376,6 @@ def _unary(rule_result: tuple[float, tuple[float, ...]], a: Value, op: str) -> V
     node = _new(Value)
     node.data, (node._da,) = rule_result
     node.grad = 0.0
-    node.label = ""
     node._mark = 0
     node._op = op
     node._a = a
@@ -378,7 +389,6 @@ def _binary(rule_result: tuple[float, tuple[float, ...]], a: Value, b: Value, op
     node = _new(Value)
     node.data, (node._da, node._db) = rule_result
     node.grad = 0.0
-    node.label = ""
     node._mark = 0
     node._op = op
     node._a = a
@@ -393,7 +403,6 @@ def _nary(
     node = _new(Value)
     node.data, node._da = rule_result
     node.grad = 0.0
-    node.label = ""
     node._mark = 0
     node._op = op
     node._a = inputs
