@@ -222,7 +222,7 @@ def _moons_karpathy(job: Result) -> Result:
         model.zero_grad()
         loss.backward()
         t2 = time.perf_counter()
-        lr = 1.0 - 0.9 * k / 100
+        lr = _lr(k)
         for p in params:
             p.data -= lr * p.grad
         t3 = time.perf_counter()
@@ -267,15 +267,7 @@ def _moons_torch_scalar(job: Result) -> Result:
             reg = reg + p * p
         loss = data_loss / len(margins) + alpha * reg
         t1 = time.perf_counter()
-        for p in params:
-            p.grad = None
-        loss.backward()
-        t2 = time.perf_counter()
-        lr = 1.0 - 0.9 * k / 100
-        with torch.no_grad():
-            for p in params:
-                p.sub_(lr * p.grad)
-        t3 = time.perf_counter()
+        t2, t3 = _torch_backward_and_step(torch, loss, params, k)
         clock.losses.append(loss.item())
         del scores, margins, data_loss, reg, loss
         _tick(clock, t0, t1, t2, t3)
@@ -307,18 +299,30 @@ def _moons_torch_batched(job: Result) -> Result:
             (p * p).sum() for p in params
         )
         t1 = time.perf_counter()
-        for p in params:
-            p.grad = None
-        loss.backward()
-        t2 = time.perf_counter()
-        lr = 1.0 - 0.9 * k / 100
-        with torch.no_grad():
-            for p in params:
-                p.sub_(lr * p.grad)
-        t3 = time.perf_counter()
+        t2, t3 = _torch_backward_and_step(torch, loss, params, k)
         clock.losses.append(loss.item())
         _tick(clock, t0, t1, t2, t3)
     return clock.result()
+
+
+def _lr(k: int) -> float:
+    """The learning rate of SGD step ``k``, as ``micrograd.optim.linear_decay(100)`` gives it."""
+    return 1.0 - 0.9 * k / 100
+
+
+def _torch_backward_and_step(
+    torch: Any, loss: Any, params: Sequence[Any], k: int
+) -> tuple[float, float]:
+    """Clear the grads, backpropagate ``loss``, take SGD step ``k``: the clock after each half."""
+    for p in params:
+        p.grad = None
+    loss.backward()
+    backward_done = time.perf_counter()
+    lr = _lr(k)
+    with torch.no_grad():
+        for p in params:
+            p.sub_(lr * p.grad)
+    return backward_done, time.perf_counter()
 
 
 def _neurons(params: Sequence[Any], sizes: Sequence[int]) -> list[list[tuple[list[Any], Any]]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -241,6 +242,22 @@ BUGS: dict[str, Bug] = {
 """Every planted bug, by the name of its engine file."""
 
 
+def edited(text: str, edits: Iterable[tuple[str, str]], what: str) -> str:
+    """``text`` with each ``(old, new)`` of ``edits`` made in turn.
+
+    Raises:
+        ValueError: If an ``old`` does not occur exactly once in the text it
+            edits (the engine changed under ``what``).
+    """
+    for old, new in edits:
+        if text.count(old) != 1:
+            raise ValueError(
+                f"{what}: the edit's text occurs {text.count(old)} times, not once:\n{old}"
+            )
+        text = text.replace(old, new)
+    return text
+
+
 def source(name: str, correct: Path = CORRECT) -> str:
     """The text of the engine with the bug ``name`` written into ``correct``.
 
@@ -252,13 +269,7 @@ def source(name: str, correct: Path = CORRECT) -> str:
     text = correct.read_text()
     first_line = text.splitlines(keepends=True)[0]
     text = text.replace(first_line, f'"""Planted bug: {bug.summary}"""\n', 1)
-    for old, new in bug.edits:
-        if text.count(old) != 1:
-            raise ValueError(
-                f"{name}: the edit's text occurs {text.count(old)} times, not once:\n{old}"
-            )
-        text = text.replace(old, new)
-    return text
+    return edited(text, bug.edits, name)
 
 
 @cache

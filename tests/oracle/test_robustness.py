@@ -13,15 +13,15 @@ from micrograd.oracle.checks import Check
 from micrograd.oracle.runner import Worker, parse_target
 from micrograd.oracle.suite import run_check, run_suite
 from tests.oracle.helpers import ENGINES, FAST, engine, engine_file
+from tests.oracle.planted import edited
 
 CLOSURES = (ENGINES / "correct_closures.py").read_text()
 
 
 def _variant(tmp_path: Path, name: str, old: str, new: str, *, head: str = "") -> str:
     """``correct_closures.py`` with ``old`` replaced by ``new`` (and ``head`` prepended)."""
-    assert old in CLOSURES
     path = tmp_path / f"{name}.py"
-    path.write_text(head + CLOSURES.replace(old, new))
+    path.write_text(head + edited(CLOSURES, [(old, new)], name))
     return str(path)
 
 
