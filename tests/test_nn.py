@@ -26,6 +26,8 @@ def hand_neuron(w: Sequence[float], b: float, x: Sequence[float], activation: st
         return act.relu()
     if activation == "tanh":
         return act.tanh()
+    if activation == "sigmoid":
+        return act.sigmoid()
     return act
 
 
@@ -279,7 +281,10 @@ class TestValidation:
             (lambda: Layer(2, 0), "nout must be an int of at least 1; got 0"),
             (lambda: MLP(2, []), "at least one layer width"),
             (lambda: MLP(2, [3, 0, 1]), r"nouts\[1\] must be an int of at least 1; got 0"),
-            (lambda: MLP(2, [3, 1], "sigmoid"), "activation must be one of relu, tanh, linear"),  # type: ignore[arg-type]  # an unknown activation on purpose
+            (
+                lambda: MLP(2, [3, 1], "softplus"),  # type: ignore[arg-type]  # unknown on purpose
+                "activation must be one of relu, tanh, sigmoid, linear",
+            ),
             (lambda: MLP(2, [1], output_activation="elu"), "got 'elu'"),  # type: ignore[arg-type]  # an unknown activation on purpose
             (lambda: Neuron(True), "nin must be an int"),
         ],

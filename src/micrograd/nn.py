@@ -19,7 +19,7 @@ from micrograd.engine import Operand, Value, _dot
 
 __all__ = ["MLP", "Activation", "Layer", "Module", "Neuron"]
 
-Activation: TypeAlias = Literal["relu", "tanh", "linear"]
+Activation: TypeAlias = Literal["relu", "tanh", "sigmoid", "linear"]
 """The nonlinearity a neuron applies to its weighted sum; ``"linear"`` applies none."""
 
 ACTIVATIONS: tuple[Activation, ...] = get_args(Activation)
@@ -45,7 +45,7 @@ class Neuron(Module):
 
     Args:
         nin: The number of inputs, at least 1.
-        activation: ``"relu"``, ``"tanh"`` or ``"linear"`` (none).
+        activation: ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"linear"`` (none).
         seed: An ``int`` seeds a fresh ``random.Random``; a ``random.Random`` is
             drawn from (and advanced) as it is, so a network can share one stream.
 
@@ -88,6 +88,8 @@ class Neuron(Module):
             return act.relu()
         if self.activation == "tanh":
             return act.tanh()
+        if self.activation == "sigmoid":
+            return act.sigmoid()
         return act
 
     def parameters(self) -> list[Value]:

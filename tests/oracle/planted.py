@@ -33,7 +33,27 @@ def _bug(summary: str, *edits: tuple[str, str]) -> Bug:
     return Bug(summary, edits)
 
 
+def _assign(op: str, line: str) -> Bug:
+    """The lecture's slip: ``=`` instead of ``+=`` in ``op``'s backward, on ``line``."""
+    return _bug(
+        f"{op}'s backward assigns (=) instead of accumulating (+=).",
+        (line, line.replace(".grad += ", ".grad = ", 1)),
+    )
+
+
 BUGS: dict[str, Bug] = {
+    "bug_exp_assign": _assign("exp", "            self.grad += out.data * out.grad\n"),
+    "bug_log_assign": _assign("log", "            self.grad += (1 / self.data) * out.grad\n"),
+    "bug_tanh_assign": _assign("tanh", "            self.grad += (1 - t ** 2) * out.grad\n"),
+    "bug_relu_assign": _assign("relu", "            self.grad += (out.data > 0) * out.grad\n"),
+    "bug_sigmoid_assign": _assign("sigmoid", "            self.grad += s * (1 - s) * out.grad\n"),
+    "bug_pow_assign": _assign(
+        "pow", "            self.grad += other * self.data ** (other - 1) * out.grad\n"
+    ),
+    "bug_pow_value_assign": _assign(
+        "a ** b",
+        "                self.grad += other.data * self.data ** (other.data - 1) * out.grad\n",
+    ),
     "bug_add_assign": _bug(
         "add's backward assigns (=) instead of accumulating (+=).",
         (

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd.oracle import compare
-from micrograd.oracle.checks import CATALOGUE, REFERENCE_ONLY, check_named
+from micrograd.oracle.checks import (
+    CATALOGUE,
+    REFERENCE_ONLY,
+    check_named,
+    closure,
+    first_cases,
+    markdown_table,
+)
 from micrograd.oracle.compare import Tolerance, expected, register_name, witnesses_agree
 from micrograd.rules import RULES
 
@@ -39,19 +47,42 @@ class TestCatalogue:
 
     def test_graph_checks_need_passed_ops(self) -> None:
         """Graph checks cannot run when no op they use has passed."""
-        for name in ("reused_leaf", "reused_node", "deep_chain"):
+        for name in ("reused_node", "deep_chain"):
             assert check_named(name).programs([]) is None
+            assert first_cases(check_named(name), []) == []
             assert check_named(name).programs(_ALL_PASSED) is not None
+
+    def test_graph_checks_build_only_from_ops_that_passed(self) -> None:
+        """With only a * b passed, a graph check's first case uses * and nothing else."""
+        (case,) = first_cases(check_named("reused_node"), ["mul"])
+        assert {op[1] for op in case["ops"]} == {"*"}
+
+    def test_every_op_is_also_used_with_its_input_twice(self) -> None:
+        """Once a + b and a * b passed, each op check's first cases reuse its input."""
+        for check in CATALOGUE:
+            if check.kind == "op":
+                cases = first_cases(check, ["add", "mul"])
+                assert any(case.get("reuse") for case in cases), check.name
+
+    def test_closure_adds_what_a_check_depends_on(self) -> None:
+        """--only exp runs the combiners too, so its reuse cases are the same as in a full run."""
+        assert closure(["exp"]) == {"exp", "add", "mul", "sub"}
+        assert closure(["add"]) == {"add"}
+
+    def test_the_students_guide_lists_every_check(self) -> None:
+        """docs/oracle-students.md holds the table generated from the catalogue."""
+        guide = Path(__file__).resolve().parents[2] / "docs" / "oracle-students.md"
+        assert markdown_table() in guide.read_text(encoding="utf-8")
 
 
 class TestDomains:
     """Every drawn case is one the witnesses confirm: inside the domain, away from kinks."""
 
     @pytest.mark.parametrize("name", [c.name for c in CATALOGUE])
-    def test_probe_is_confirmed_by_central_differences(self, name: str) -> None:
-        """The first case of each check has a reference result the witness agrees with."""
-        probe = check_named(name).probe
-        assert witnesses_agree(probe, expected(probe), Tolerance(), use_torch=False)
+    def test_first_cases_are_confirmed_by_central_differences(self, name: str) -> None:
+        """The first cases of each check have reference results the witness agrees with."""
+        for case in first_cases(check_named(name), _ALL_PASSED):
+            assert witnesses_agree(case, expected(case), Tolerance(), use_torch=False)
 
     @pytest.mark.parametrize("name", [c.name for c in CATALOGUE])
     def test_drawn_cases_are_confirmed_by_central_differences(self, name: str) -> None:
@@ -74,7 +105,7 @@ class TestDomains:
     @pytest.mark.torch
     def test_torch_confirms_a_dag(self) -> None:
         """PyTorch float64 agrees with the reference on a graph with a reused node."""
-        program = check_named("reused_node").probe
+        (program,) = first_cases(check_named("reused_node"), _ALL_PASSED)
         assert witnesses_agree(program, expected(program), Tolerance(), use_torch=True)
 
     def test_a_witness_that_errs_or_differs_excludes_the_case(
@@ -82,6 +113,7 @@ class TestDomains:
     ) -> None:
         """A case where the PyTorch witness raises or disagrees is not graded."""
         program = check_named("add").probe
+        assert program is not None
         reference = expected(program)
         monkeypatch.setattr(compare, "torch_witness", lambda _: {"error": "RuntimeError"})
         assert not witnesses_agree(program, reference, Tolerance(), use_torch=True)

@@ -62,7 +62,12 @@ class TestWorkerProcess:
         """A correct engine's numbers come back through the pipe, exactly."""
         with Worker(parse_target(engine("correct_closures"))) as child:
             (result,), output = child.request([ADD], timeout=10)
-        assert result == {"data": [2.0, 4.0, 6.0], "grads": [1.0, 1.0], "root_grad": None}
+        assert result == {
+            "data": [2.0, 4.0, 6.0],
+            "grads": [1.0, 1.0],
+            "root_grad": None,
+            "grads_before": [0.0, 0.0],
+        }
         assert output == ""
 
     def test_a_hang_times_out_and_the_next_request_restarts_it(self) -> None:
@@ -106,7 +111,7 @@ class TestWorkerProcess:
         [
             ("load_syntax_error", "SyntaxError"),
             ("load_exits", "sys.exit"),
-            ("load_no_class", "has no class 'Value'"),
+            ("load_no_class", "has no class named 'Value': it defines Valu; name the class as"),
         ],
     )
     def test_an_engine_that_does_not_load_is_a_load_error(self, name: str, message: str) -> None:
@@ -137,7 +142,7 @@ class TestWorkerProcess:
         package = tmp_path / "micrograd"
         package.mkdir()
         (package / "__init__.py").write_text("")
-        (package / "engine.py").write_text("class Value:\n    mine = True\n")
+        (package / "engine.py").write_text("class Value:\n    def backward(self): pass\n")
         target = parse_target("micrograd.engine", paths=(str(tmp_path),))
         with Worker(target) as child:
             child.start()
@@ -155,6 +160,7 @@ class TestWorkerInProcess:
             "data": [2.0, 4.0, 6.0],
             "grads": [1.0, 1.0],
             "root_grad": 1.0,
+            "grads_before": [0.0, 0.0],
         }
 
     def test_an_exception_names_its_phase_and_register(self) -> None:

@@ -7,6 +7,7 @@ that ``micrograd-ref --help`` works without it.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
 from dataclasses import replace
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from micrograd.oracle.runner import Target
     from micrograd.oracle.suite import Options
 
 __all__ = ["add_parser", "run_check", "run_grade"]
@@ -33,6 +35,22 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
     return value
+
+
+def _keywords(text: str) -> tuple[tuple[str, Any], ...]:
+    """``requires_grad=True,name='x'`` as pairs; values are Python literals."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {item!r}")
+        try:
+            pairs.append((key.strip(), ast.literal_eval(value.strip())))
+        except (ValueError, SyntaxError) as exc:
+            raise argparse.ArgumentTypeError(
+                f"{key.strip()}: {value.strip()!r} is not a Python literal (True, 1.0, 'x')"
+            ) from exc
+    return tuple(pairs)
 
 
 def _names(text: str) -> frozenset[str]:
@@ -72,6 +90,20 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="DIR",
         help="a folder to put first on the engine's sys.path (repeatable)",
+    )
+    parser.add_argument(
+        "--backward",
+        default="backward",
+        metavar="NAME",
+        help="the method that backpropagates (default: backward), or a function of the "
+        "engine's module called with the root, e.g. backprop or back_prop",
+    )
+    parser.add_argument(
+        "--leaf-kwargs",
+        type=_keywords,
+        default=(),
+        metavar="KEY=VALUE,...",
+        help="keyword arguments every leaf is made with, e.g. requires_grad=True",
     )
     parser.add_argument(
         "--no-torch",
@@ -176,16 +208,15 @@ def run_check(args: argparse.Namespace) -> int:
             args, "micrograd-ref check needs Hypothesis: pip install 'micrograd-ref[oracle]'"
         )
     from micrograd.oracle import report  # noqa: PLC0415 - needs Hypothesis
-    from micrograd.oracle.runner import LoadError, parse_target  # noqa: PLC0415
+    from micrograd.oracle.runner import LoadError  # noqa: PLC0415
     from micrograd.oracle.suite import run_suite  # noqa: PLC0415 - needs Hypothesis
 
     try:
         options = _options(args)
-        nn = parse_target(args.nn, default_class="MLP") if args.nn else None
-        target = replace(parse_target(args.target, paths=tuple(args.path)), nn=nn)
+        target = make_target(args.target, args.nn, args)
         suite = run_suite(target, options)
     except (_UsageError, LoadError) as exc:
-        return _fail(args, str(exc))
+        return _fail(args, str(exc), getattr(exc, "trace", ""), getattr(exc, "output", ""))
     except Exception as exc:  # pragma: no cover - a bug of ours; Gradescope still gets a file
         _write(args.gradescope, report.gradescope_error(f"the grader itself failed: {exc!r}"))
         raise
@@ -195,9 +226,36 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_PASSED if suite.passed else EXIT_FAILED
 
 
-def _fail(args: argparse.Namespace, message: str) -> int:
-    """Report a usage or load error: one line on stderr, and the report files."""
+def make_target(text: str, nn_text: str | None, args: argparse.Namespace) -> Target:
+    """The target of ``check`` (and of each submission of ``grade``), with its nn module.
+
+    Raises:
+        LoadError: If either cannot be found.
+    """
+    from micrograd.oracle.runner import parse_target, same_notebook  # noqa: PLC0415
+
+    needs = (
+        ("MLP",)
+        if nn_text is not None and nn_text.split(":")[0] == text.split(":", maxsplit=1)[0]
+        else ()
+    )
+    target = parse_target(text, paths=tuple(args.path), needs=needs)
+    nn = None
+    if nn_text:
+        nn = same_notebook(
+            target, parse_target(nn_text, paths=tuple(args.path), default_class="MLP")
+        )
+    return replace(target, nn=nn, leaf_kwargs=args.leaf_kwargs, backward=args.backward)
+
+
+def _fail(args: argparse.Namespace, message: str, trace: str = "", output: str = "") -> int:
+    """Report a usage or load error on stderr (with where it was raised), and the report files."""
     sys.stderr.write(f"micrograd-ref: error: {message}\n")
+    if trace.strip():
+        sys.stderr.write("where your code raised it:\n" + trace.rstrip() + "\n")
+    if output.strip():
+        lines = output.strip().splitlines()
+        sys.stderr.write("it printed:\n" + "\n".join("    " + x for x in lines[-20:]) + "\n")
     _write(getattr(args, "json", None), {"passed": False, "error": message, "checks": []})
     if getattr(args, "gradescope", None) is not None:
         from micrograd.oracle.report import gradescope_error  # noqa: PLC0415

@@ -69,6 +69,10 @@ def _command(args: argparse.Namespace, submission: Submission, report: Path) -> 
         words += ["--path", path]
     if not args.torch:
         words.append("--no-torch")
+    if args.backward != "backward":
+        words += ["--backward", args.backward]
+    if args.leaf_kwargs:
+        words += ["--leaf-kwargs", ",".join(f"{k}={v!r}" for k, v in args.leaf_kwargs)]
     if submission.nn:
         words += ["--nn", submission.nn]
     return words
@@ -98,7 +102,8 @@ def _run_one(args: argparse.Namespace, submission: Submission) -> dict[str, obje
     (out / f"{submission.name}.txt").write_text(text, encoding="utf-8")
     row["exit"] = code
     if code == 2 or not report.is_file():
-        row["verdict"] = text.strip().splitlines()[-1] if text.strip() else "could not load"
+        errors = [line for line in text.splitlines() if line.startswith("micrograd-ref: error")]
+        row["verdict"] = errors[0] if errors else (text.strip().splitlines() or ["?"])[-1]
         return row
     data = json.loads(report.read_text(encoding="utf-8"))
     row.update(data["summary"])

@@ -25,6 +25,10 @@ LAYOUTS: Final[tuple[tuple[Activation, Activation], ...]] = (
     ("tanh", "tanh"),  # the lecture's MLP
     ("tanh", "linear"),
     ("relu", "relu"),
+    ("sigmoid", "linear"),
+    ("sigmoid", "sigmoid"),
+    ("tanh", "sigmoid"),
+    ("relu", "sigmoid"),
 )
 """(hidden, output) activations tried, in this order."""
 
@@ -96,10 +100,11 @@ def grade_networks(
             if not tol.close(got["outputs"][j], want["outputs"][j]):
                 tried = ", ".join(f"{h}/{o}" for h, o in LAYOUTS)
                 message = (
-                    f"{shape} outputs match no activation layout tried ({tried}); with "
-                    f"{words}: output {got['outputs'][j]!r}, expected {want['outputs'][j]!r}"
+                    f"{shape} outputs match no activation layout tried ({tried}), so the "
+                    f"network cannot be compared; with {words}: output {got['outputs'][j]!r}, "
+                    f"expected {want['outputs'][j]!r}"
                 )
-                return "failed", message, failing, layout
+                return "unsupported", message, failing, layout
             if not _close(got["grads"][j], want["grads"][j], tol):
                 message = f"{shape} parameter gradients differ (assumed {words})"
                 return "failed", message, failing, layout

@@ -195,9 +195,13 @@ class OracleItem(pytest.Item):
             raise OracleFailure(f"could not load the engine: {run.load_error}")
         if result.status == "passed":
             return
-        if result.status == "unsupported":
-            pytest.skip(f"unsupported: {result.message}")
         assert run.suite is not None  # run.result() set it
+        cause = run.suite.cause
+        if result.status == "not_graded" and cause is not None:
+            code = report.reproducer(run.suite, cause)
+            raise OracleFailure("\n\n".join(filter(None, [f"root cause: {cause.message}", code])))
+        if result.status in ("unsupported", "not_graded"):
+            pytest.skip(f"{result.status.replace('_', ' ')}: {result.message}")
         text = f"{result.status}: {result.message}"
         raise OracleFailure("\n\n".join(filter(None, [text, report.reproducer(run.suite, result)])))
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any
+import textwrap
+from typing import Any, Final
 
 from micrograd.oracle.reproducer import render
 from micrograd.oracle.suite import CheckResult, SuiteResult
 
 __all__ = ["gradescope", "gradescope_error", "reproducer", "rerun_command", "table", "to_json"]
 
+WIDTH: Final = 80
+"""The text report fits a terminal this wide."""
+
 
 def reproducer(suite: SuiteResult, check: CheckResult) -> str | None:
     """The Python to paste for a check that did not pass, or None."""
-    if check.status in ("passed", "unsupported"):
+    if check.status in ("passed", "unsupported", "not_graded"):
         return None
     if check.reproducer is not None or check.program is None:
         return check.reproducer
@@ -46,6 +50,11 @@ def rerun_command(suite: SuiteResult, check: str | None = None) -> str:
         words += ["--require", ",".join(sorted(options.require))]
     if not options.use_torch:
         words.append("--no-torch")
+    if suite.target.backward != "backward":
+        words += ["--backward", suite.target.backward]
+    if suite.target.leaf_kwargs:
+        pairs = ",".join(f"{key}={value!r}" for key, value in suite.target.leaf_kwargs)
+        words += ["--leaf-kwargs", pairs]
     if suite.target.nn is not None:
         words += ["--nn", suite.target.nn.spec]
     if check is not None:
@@ -53,44 +62,79 @@ def rerun_command(suite: SuiteResult, check: str | None = None) -> str:
     return shlex.join(words)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _summary(suite: SuiteResult) -> str:
     counts = suite.counts()
-    parts = [f"{n} {status}" for status, n in counts.items() if n]
+    parts = [f"{n} {status.replace('_', ' ')}" for status, n in counts.items() if n]
     verdict = "PASSED" if suite.passed else "FAILED"
-    return f"{verdict}: {len(suite.checks)} checks, {', '.join(parts)} in {suite.seconds:.1f} s"
+    checks = _plural(len(suite.checks), "check")
+    return f"{verdict}: {checks}, {', '.join(parts)} in {suite.seconds:.1f} s"
+
+
+def _wrap(text: str, indent: int = 0) -> list[str]:
+    """``text`` wrapped to :data:`WIDTH`, continuation lines indented by ``indent``."""
+    return textwrap.wrap(text, WIDTH, subsequent_indent=" " * indent, break_on_hyphens=False) or [
+        ""
+    ]
+
+
+def _rows(suite: SuiteResult) -> list[str]:
+    """One row per check: its name, its status, then what it exercises and the message, wrapped."""
+    rows = [("check", "status", "op: message")]
+    rows += [(c.name, c.status.replace("_", " "), f"{c.op}: {c.message}") for c in suite.checks]
+    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    start = sum(widths) + 4
+    lines = []
+    for i, (name, status, text) in enumerate(rows):
+        wrapped = textwrap.wrap(text, WIDTH - start, break_on_hyphens=False) or [""]
+        lines.append(f"{name.ljust(widths[0])}  {status.ljust(widths[1])}  {wrapped[0]}".rstrip())
+        lines += [" " * start + line for line in wrapped[1:]]
+        if i == 0:
+            lines.append(f"{'-' * widths[0]}  {'-' * widths[1]}  -----------")
+    return lines
 
 
 def table(suite: SuiteResult) -> str:
-    """The human-readable report: header, one row per check, summary, then reproducers."""
-    rows = [("check", "op", "status", "message")]
-    rows += [(c.name, c.op, c.status, c.message) for c in suite.checks]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    """The human-readable report: header, root cause, one row per check, then reproducers."""
+    options = suite.options
     lines = [
-        f"micrograd-ref check {suite.target.spec} (class {suite.loaded})",
-        f"seed {suite.options.seed}, {suite.options.max_examples} cases per check, "
-        f"timeout {suite.options.timeout:g} s per check",
-        f"tolerance: {suite.options.tolerance.describe()}",
+        *_wrap(f"micrograd-ref check {suite.target.describe()} (class {suite.loaded})", 4),
+        f"seed {options.seed}, {_plural(options.max_examples, 'case')} per check, "
+        f"timeout {options.timeout:g} s per check",
+        *_wrap(f"tolerance: {options.tolerance.describe()}", 4),
         "",
     ]
-    for i, row in enumerate(rows):
-        cells = [row[j].ljust(widths[j]) for j in range(3)]
-        lines.append("  ".join([*cells, row[3]]).rstrip())
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths) + "  -------")
+    if suite.cause is not None:
+        lines += _wrap(f"ROOT CAUSE: {suite.cause.message}", 4)
+        lines += ["", *_code(suite, suite.cause), ""]
+        lines += [*_wrap("The checks it breaks are marked 'not graded'."), ""]
+    lines += _rows(suite)
     lines += ["", _summary(suite)]
     for check in suite.checks:
-        code = reproducer(suite, check)
-        if code is None:
+        code = _code(suite, check)
+        if not code:
             continue
-        lines += ["", f"--- {check.name} ({check.op}): {check.status}: {check.message}"]
-        lines += ["", code]
-        trace = check.got.get("trace") if check.got else None
-        if trace:
-            lines += ["", "where your code raised it:", trace.rstrip()]
-        if check.output:
-            lines += ["", "your engine printed:", _indent(check.output[:1000])]
-        lines += ["", f"rerun: {rerun_command(suite, check.name)}"]
+        title = f"--- {check.name} ({check.op}): {check.status}: {check.message}"
+        lines += ["", *_wrap(title, 4), "", *code]
+        lines += ["", *_wrap(f"rerun: {rerun_command(suite, check.name)}", 4)]
     return "\n".join(lines) + "\n"
+
+
+def _code(suite: SuiteResult, check: CheckResult) -> list[str]:
+    """The reproducer of ``check``, where the student's code raised, and what it printed."""
+    code = reproducer(suite, check)
+    if code is None:
+        return []
+    lines = [code]
+    trace = check.got.get("trace") if check.got else None
+    if trace:
+        lines += ["", "where your code raised it:", suite.target.explain_trace(trace).rstrip()]
+    if check.output:
+        lines += ["", "your engine printed:", _indent(check.output[:1000])]
+    return lines
 
 
 def _indent(text: str) -> str:

@@ -136,11 +136,11 @@ def render(
     quantities.append((f"{root}.data", want["data"][-1], got["data"][-1] if got else None))
     for i in range(n_leaves):
         quantities.append((f"{names[i]}.grad", want["grads"][i], got["grads"][i] if got else None))
-    if program.get("root_grad"):
+    if program.get("root_grad") and program["ops"]:
         quantities.append((f"{root}.grad", want["root_grad"], got["root_grad"] if got else None))
     for text, w, g in quantities:
-        comment = f"expected {w!r}"
+        line = f'print("{text} =", {text}, "expected", {w!r})'
         if g is not None and not tolerance.close(g, w):
-            comment += f", your engine gives {g!r}  <-- wrong"
-        out.append(f"print({text})  # {comment}")
+            line += "  # <-- wrong"
+        out.append(line)
     return "\n".join(out)

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["LoadError", "Target", "Worker", "WorkerCrashed", "WorkerTimeout", "parse_target"]
+from micrograd.oracle.targets import NotebookSource, find_engine, notebook_source, write_module
+
+__all__ = [
+    "REFERENCE_PACKAGE",
+    "LoadError",
+    "Target",
+    "Worker",
+    "WorkerCrashed",
+    "WorkerTimeout",
+    "package_name",
+    "parse_target",
+]
+
+REFERENCE_PACKAGE = str(Path(__file__).resolve().parents[1])
+"""The folder of the grader's own ``micrograd`` package, which student code may not import."""
 
 WORKER_PATH = str(Path(__file__).with_name("worker.py"))
 """The child's module, loaded from its file so that our ``micrograd`` package is never imported."""
@@ -35,7 +52,16 @@ DEFAULT_MEMORY_BYTES = 2 * 1024**3
 
 
 class LoadError(Exception):
-    """The student's engine could not be loaded: a missing file, a syntax error, no such class."""
+    """The student's engine could not be loaded: a missing file, a syntax error, no such class.
+
+    ``trace`` holds the traceback lines inside the student's files and
+    ``output`` what the engine printed before it failed, when there are any.
+    """
+
+    def __init__(self, message: str, *, trace: str = "", output: str = "") -> None:
+        super().__init__(message)
+        self.trace = trace
+        self.output = output
 
 
 class WorkerTimeout(Exception):
@@ -62,22 +88,130 @@ class Target:
     """Folders put first on the child's ``sys.path`` (the current folder is always there)."""
     nn: Target | None = None
     """The student's neural-network module and its MLP class, for ``--nn``."""
+    module: str = ""
+    """For a file: the module name it is imported as (dotted when it belongs to a package)."""
+    leaf_kwargs: tuple[tuple[str, Any], ...] = ()
+    """Keyword arguments every leaf is made with, e.g. ``(("requires_grad", True),)``."""
+    backward: str = "backward"
+    """The method (or the module's function taking the root) that backpropagates."""
+    backward_is_function: bool = False
+    """Whether :attr:`backward` names a module function rather than a method (known once loaded)."""
+    notebook: NotebookSource | None = None
+    """For a notebook: its code cells as the module at :attr:`location`."""
+    notebook_path: str = ""
+    """For a notebook: the ``.ipynb`` file the module was made from."""
+
+    def describe(self) -> str:
+        """Where the engine comes from, for the report's header (notebooks: which cells ran)."""
+        if self.notebook is None:
+            return self.spec
+        cells = self.notebook.cells_run
+        ran = f"code cells {cells[0]}-{cells[-1]}" if len(cells) > 1 else f"code cell {cells[0]}"
+        return (
+            f"{self.spec} ({ran} of {self.notebook.cells_total} ran; the cells after the last "
+            f"one defining {self.class_name} did not; shell and magic lines skipped: "
+            f"{self.notebook.skipped_lines})"
+        )
+
+    def explain_trace(self, trace: str) -> str:
+        """``trace`` with a notebook module's lines shown as the notebook's cells and lines."""
+        if self.notebook is None:
+            return trace
+        notebook, name = self.notebook, Path(self.notebook_path).name
+
+        def cell(match: re.Match[str]) -> str:
+            where = notebook.where(int(match.group(1)))
+            if where is None:
+                return match.group(0)
+            return f'File "{name}", code cell {where[0]}, line {where[1]}'
+
+        pattern = rf'File "{re.escape(self.location)}", line (\d+)'
+        return re.sub(pattern, cell, trace)
 
     def import_line(self, name: str | None = None) -> str:
         """The Python line a student pastes to get the class (or ``name`` from its module)."""
         name = name or self.class_name
+        if self.notebook is not None:
+            last = self.notebook.cells_run[-1]
+            return f"# in a new cell after code cell {last} of {Path(self.notebook_path).name}"
         if self.kind == "module":
             return f"from {self.location} import {name}"
-        module = Path(self.location).stem
-        folder = str(Path(self.location).parent)
-        return f"import sys; sys.path.insert(0, {folder!r})\nfrom {module} import {name}"
+        module = self.module or Path(self.location).stem
+        folder = Path(self.location).parent
+        for _ in range(module.count(".")):
+            folder = folder.parent
+        return f"import sys; sys.path.insert(0, {str(folder)!r})\nfrom {module} import {name}"
+
+    def leaf(self, number: str) -> str:
+        """The Python expression making a leaf of ``number``, as the reproducers write it."""
+        extra = "".join(f", {key}={value!r}" for key, value in self.leaf_kwargs)
+        return f"{self.class_name}({number}{extra})"
+
+    def backward_call(self, root: str) -> str:
+        """The Python statement backpropagating from ``root``, as the reproducers write it."""
+        if self.backward_is_function:
+            return f"{self.backward}({root})"
+        return f"{root}.{self.backward}()"
 
 
-def parse_target(text: str, *, paths: tuple[str, ...] = (), default_class: str = "Value") -> Target:
-    """Read ``path/to/engine.py``, ``package.module`` or either with ``:ClassName``.
+_RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.MULTILINE)
+
+
+def _imports_package(folder: Path, name: str) -> bool:
+    """Whether a Python file in ``folder`` imports ``name`` as a package (``from name.x``)."""
+    pattern = re.compile(rf"^\s*(from|import)\s+{re.escape(name)}\.", re.MULTILINE)
+    for path in sorted(folder.glob("*.py"))[:100]:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            if pattern.search(path.read_text(encoding="utf-8")):
+                return True
+    return False
+
+
+def package_name(path: Path) -> str:
+    """The module name a student's file is imported as: dotted when it belongs to a package.
+
+    A file belongs to a package when its folder has an ``__init__.py`` (then
+    every enclosing folder with one counts too), or when its folder's name is
+    an identifier and the file uses relative imports (``from .engine import
+    Value``) or a file beside it imports the folder as a package (``from
+    micrograd.engine import Value`` in Karpathy's layout, ``__init__.py`` or
+    not). Otherwise it is the file's stem.
+    """
+    parts = [path.stem]
+    folder = path.parent
+    if (folder / "__init__.py").is_file():
+        while (folder / "__init__.py").is_file() and folder.name.isidentifier():
+            parts.insert(0, folder.name)
+            folder = folder.parent
+        return ".".join(parts)
+    text = ""
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        text = path.read_text(encoding="utf-8")
+    if folder.name.isidentifier() and (
+        _RELATIVE_IMPORT.search(text) or _imports_package(folder, folder.name)
+    ):
+        return f"{folder.name}.{path.stem}"
+    return path.stem
+
+
+def parse_target(
+    text: str,
+    *,
+    paths: tuple[str, ...] = (),
+    default_class: str = "Value",
+    needs: tuple[str, ...] = (),
+) -> Target:
+    """Read ``engine.py``, ``mygrad.ipynb``, a folder, ``package.module``, each with ``:ClassName``.
+
+    A folder is searched for its engine (``engine.py``, ``micrograd/engine.py``
+    or the one file defining the class); a notebook's code cells become a
+    module, up to the last cell that defines the class (or any name in
+    ``needs``, such as ``MLP``), with the notebook's folder on ``sys.path``.
 
     Raises:
-        LoadError: If a ``.py`` path does not exist or the class name is not an identifier.
+        LoadError: If a path does not exist, a folder holds no single engine, a
+            notebook does not define the class, or the class name is not an
+            identifier.
     """
     location, class_name = text, default_class
     head, sep, tail = text.rpartition(":")
@@ -85,15 +219,66 @@ def parse_target(text: str, *, paths: tuple[str, ...] = (), default_class: str =
         location, class_name = head, tail
     elif sep and not tail.isidentifier() and not os.path.exists(text):
         raise LoadError(f"{text!r}: {tail!r} after ':' is not a class name")
-    looks_like_path = location.endswith(".py") or os.sep in location or os.path.exists(location)
-    if looks_like_path:
+    looks_like_path = location.endswith((".py", ".ipynb")) or os.sep in location
+    if looks_like_path or os.path.exists(location):
         path = Path(location).resolve()
+        if path.is_dir():
+            try:
+                path = find_engine(path, class_name)
+            except LookupError as exc:
+                raise LoadError(f"{location}: {exc}") from exc
         if not path.is_file():
             raise LoadError(f"{location}: no such file")
-        return Target(text, str(path), "path", class_name, paths)
+        if path.suffix == ".ipynb":
+            return _notebook_target(text, path, class_name, paths, needs)
+        return Target(text, str(path), "path", class_name, paths, module=package_name(path))
     if not all(part.isidentifier() for part in location.split(".")):
         raise LoadError(f"{location!r} is neither a .py file nor a module name")
     return Target(text, location, "module", class_name, paths)
+
+
+def _package_roots(target: Target) -> list[str]:
+    """The folders that hold the packages of the target's (and its nn module's) files."""
+    roots = []
+    for t in (target, target.nn):
+        if t is not None and t.kind == "path" and "." in t.module:
+            folder = Path(t.location).parent
+            for _ in range(t.module.count(".")):
+                folder = folder.parent
+            roots.append(str(folder))
+    return roots
+
+
+def _notebook_target(
+    text: str, path: Path, class_name: str, paths: tuple[str, ...], needs: tuple[str, ...]
+) -> Target:
+    """A target for a notebook: its code cells written out as a module in a folder of our own."""
+    try:
+        source = notebook_source(path, {class_name, *needs})
+    except (LookupError, ValueError) as exc:
+        raise LoadError(f"{text}: {exc}") from exc
+    folder = Path(tempfile.mkdtemp(prefix="micrograd-notebook-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    stem = re.sub(r"\W", "_", path.stem)
+    stem = stem if stem.isidentifier() else f"notebook_{stem}"
+    module = write_module(source, folder, stem)
+    return Target(
+        text,
+        str(module),
+        "path",
+        class_name,
+        (str(path.parent), *paths),
+        module=stem,
+        notebook=source,
+        notebook_path=str(path),
+    )
+
+
+def same_notebook(engine: Target, nn: Target) -> Target:
+    """``nn`` pointing at the engine's module when both come from one notebook."""
+    if engine.notebook is not None and engine.notebook_path == nn.notebook_path:
+        return replace(nn, location=engine.location, module=engine.module)
+    return nn
 
 
 class Worker:
@@ -118,6 +303,10 @@ class Worker:
         """``module.Class`` of the loaded class, once loaded."""
         self.load_output = ""
         """What the engine printed while it was imported."""
+        self.init_parameters: list[str] = []
+        """The parameters the graded class's constructor takes, once loaded."""
+        self.backward_is_function = False
+        """Whether the engine backpropagates with a module function, once loaded."""
         self.starts = 0
         """How many child processes were started."""
         self._proc: subprocess.Popen[bytes] | None = None
@@ -165,25 +354,42 @@ class Worker:
             "target": self.target.location,
             "kind": self.target.kind,
             "class_name": self.target.class_name,
-            "paths": [os.getcwd(), *self.target.paths],
+            "module": self.target.module,
+            "paths": [os.getcwd(), *self.target.paths, *_package_roots(self.target)],
             "memory_bytes": self.memory_bytes,
             "recursion_limit": self.recursion_limit,
+            "reference": REFERENCE_PACKAGE,
+            "leaf_kwargs": dict(self.target.leaf_kwargs),
+            "backward": self.target.backward,
         }
         if self.target.nn is not None:
             nn = self.target.nn
-            config["nn"] = {"target": nn.location, "kind": nn.kind, "class_name": nn.class_name}
+            config["nn"] = {
+                "target": nn.location,
+                "kind": nn.kind,
+                "class_name": nn.class_name,
+                "module": nn.module,
+            }
         try:
             reply = self._exchange(config, self.load_timeout)
         except WorkerTimeout as exc:
             raise LoadError(
-                f"{self.target.spec}: importing it took longer than {self.load_timeout:g} s"
+                f"{self.target.spec}: importing it took longer than {self.load_timeout:g} s. "
+                "Code at the top level of the file (a training loop, plots, input()) runs on "
+                'import: put it under `if __name__ == "__main__":`, or raise --timeout'
             ) from exc
         except WorkerCrashed as exc:
             raise LoadError(f"{self.target.spec}: the import crashed Python: {exc}") from exc
         if "load_error" in reply:
             self.close()
-            raise LoadError(f"{self.target.spec}: {reply['load_error']}")
+            raise LoadError(
+                f"{self.target.spec}: {reply['load_error']}",
+                trace=str(reply.get("trace", "")),
+                output=str(reply.get("output", "")),
+            )
         self.loaded_class = str(reply["ready"])
+        self.init_parameters = [str(p) for p in reply.get("init_parameters", [])]
+        self.backward_is_function = bool(reply.get("backward_is_function", False))
         self.load_output = str(reply.get("output", ""))
 
     def request(

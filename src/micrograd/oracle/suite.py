@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import time
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from hypothesis import HealthCheck, Phase, find, given, settings
@@ -20,7 +21,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from micrograd.oracle.checks import CATALOGUE, Check
+from micrograd.oracle.checks import CATALOGUE, Check, closure, first_cases
 from micrograd.oracle.compare import (
     Mismatch,
     Tolerance,
@@ -28,14 +29,15 @@ from micrograd.oracle.compare import (
     mismatches,
     witnesses_agree,
 )
+from micrograd.oracle.diagnose import diagnose
 from micrograd.oracle.runner import LoadError, Target, Worker, WorkerCrashed, WorkerTimeout
 
 __all__ = ["STATUSES", "CheckResult", "Options", "SuiteResult", "run_suite"]
 
 Program = dict[str, Any]
 
-STATUSES: Final = ("passed", "failed", "error", "timeout", "unsupported")
-"""Every status a check can end with."""
+STATUSES: Final = ("passed", "failed", "error", "timeout", "unsupported", "not_graded")
+"""Every status a check can end with. ``not_graded``: something it depends on is broken."""
 
 _UNSUPPORTED_ERRORS: Final = frozenset({"TypeError", "NotImplementedError", "AssertionError"})
 _BATCH: Final = 64
@@ -47,6 +49,10 @@ _PHASES: Final = {
 }
 
 _ISOLATE_SECONDS: Final = 5.0  # at most this long spent finding the case that hangs or crashes
+_SHRINK_SECONDS: Final = 60.0  # a safety cap only: shrinking is bounded by its count of cases
+_OP_NAMES: Final = frozenset(c.name for c in CATALOGUE if c.kind == "op")
+_FAULTS: Final = frozenset({"failed", "error", "timeout"})
+_CAUSE_RULES: Final = 3  # a cause shared by checks of this many different rules is the root cause
 
 PROBE_TIMEOUT: Final = 1.0
 """Seconds allowed for a check's first, one-op case; so that a hanging engine is graded fast."""
@@ -102,6 +108,8 @@ class CheckResult:
     """Wall time of the check."""
     reproducer: str | None = None
     """A ready reproducer, for checks that are not expression programs (``nn_mlp``)."""
+    diagnosis: str = ""
+    """The kind of misconception the message names ("" for none), numbers masked out."""
 
 
 @dataclass
@@ -120,11 +128,19 @@ class SuiteResult:
     """Wall time of the run."""
     load_output: str = ""
     """What the engine printed when imported."""
+    cause: CheckResult | None = None
+    """One fault that breaks every check (``backward()`` hangs, changes nothing …), or None.
+
+    Its ``message`` says what it is and its program reproduces it; the checks
+    it breaks are ``not_graded``.
+    """
 
     @property
     def passed(self) -> bool:
-        """True when no check failed, errored or timed out."""
-        return all(c.status in ("passed", "unsupported") for c in self.checks)
+        """True when there is no root cause and no check failed, errored or timed out."""
+        return self.cause is None and all(
+            c.status in ("passed", "unsupported", "not_graded") for c in self.checks
+        )
 
     def counts(self) -> dict[str, int]:
         """How many checks ended with each status."""
@@ -232,7 +248,8 @@ class _Grader:
         """None when ``got`` is right (or the case is not graded), else the failure.
 
         A disagreement counts only once the witnesses confirm the reference's
-        numbers for this case; otherwise the case is not graded.
+        numbers for this case; otherwise the case is not graded. A wrong number
+        whose cause can be told from the numbers says that cause.
         """
         want = expected(program)
         found: list[Mismatch] = []
@@ -246,13 +263,20 @@ class _Grader:
             first, more = found[0], f" (and {len(found) - 1} more)" if len(found) > 1 else ""
             status = "failed"
             message = f"{first.quantity} is {first.got!r}, expected {first.want!r}{more}"
+            if program.get("reuse"):
+                message = f"with its input used twice, {message}"
         if not witnesses_agree(
             program, want, self.options.tolerance, use_torch=self.options.use_torch
         ):
             self.excluded += 1
             return None
         self.cases += 1
-        return self.result(status, message, program, want=want, got=got, found=found)
+        why = diagnose(program, want, got, self.options.tolerance, graph=self.check.kind == "graph")
+        if why is not None:
+            message = why
+        failure = self.result(status, message, program, want=want, got=got, found=found)
+        failure.diagnosis = re.sub(r"[-+.\de]+", "#", why or "")
+        return failure
 
     def result(
         self,
@@ -280,20 +304,24 @@ class _Grader:
         )
 
     def shrink(self, strategy: SearchStrategy[Program], first: CheckResult) -> CheckResult:
-        """The smallest failure ``hypothesis.find`` reaches, else ``first``."""
+        """The smallest failure ``hypothesis.find`` reaches from ``first``, then made plainer.
+
+        Shrinking is bounded by its number of cases, not by the clock, so the
+        same engine gives the same reproducer on a busy machine; the clock only
+        stops an engine that makes it run for over a minute.
+        """
         best: list[CheckResult] = [first]
         stopped = [False]  # out of time, or the engine died: answer False until find() gives up
+        deadline = time.monotonic() + _SHRINK_SECONDS
 
         def fails(program: Program) -> bool:
             if stopped[0]:
                 return False
-            try:
-                (got,) = self.run([program])
-            except (WorkerTimeout, WorkerCrashed, LoadError, _OutOfTime):
-                stopped[0] = True
-                return False
-            failure = self.grade(program, got)
-            if failure is None or failure.status != first.status:
+            failure = self._fails_alike(program, first.status, deadline)
+            if failure is not None and failure.diagnosis != first.diagnosis:
+                failure = None  # keep the misconception named: a case that hides it is no smaller
+            if failure is None:
+                stopped[0] = time.monotonic() > deadline
                 return False
             if _size(program) <= _size(best[0].program):
                 best[0] = failure
@@ -314,15 +342,76 @@ class _Grader:
                 ),
                 random=random.Random(self.options.seed),
             )
-        return best[0]
+        return self._plainer(best[0], deadline)
+
+    def _fails_alike(self, program: Program, status: str, deadline: float) -> CheckResult | None:
+        """The failure ``program`` gives, if it fails with ``status``; None otherwise."""
+        timeout = min(self.options.timeout, deadline - time.monotonic())
+        if timeout <= 0:
+            return None
+        try:
+            got, output = self.worker.request([program], timeout)
+        except (WorkerTimeout, WorkerCrashed, LoadError):
+            return None
+        if output:
+            self.output.append(output)
+        failure = self.grade(program, got[0])
+        return failure if failure is not None and failure.status == status else None
+
+    def _plainer(self, failure: CheckResult, deadline: float) -> CheckResult:
+        """``failure`` without unused leaves, with rounder numbers where it still fails so."""
+        assert failure.program is not None  # only drawn cases are shrunk
+        for candidate in _plainer_programs(failure.program):
+            simpler = self._fails_alike(candidate, failure.status, deadline)
+            if simpler is not None and simpler.diagnosis == failure.diagnosis:
+                failure = simpler
+        return failure
 
 
-def _size(program: Program | None) -> tuple[int, float]:
-    """A shrink order for reproducers: fewer ops, then smaller numbers."""
+def _plainer_programs(program: Program) -> Iterator[Program]:
+    """``program`` without its unused leaves, then with each leaf rounded, one at a time."""
+    n = len(program["leaves"])
+    used = {i for op in program["ops"] for i in _operands(op)} | {n + len(program["ops"]) - 1}
+    keep = [i for i in range(n) if i in used]
+    if len(keep) < n:
+        renumber = {old: new for new, old in enumerate([*keep, *range(n, n + len(program["ops"]))])}
+        ops = [_renumbered(op, renumber) for op in program["ops"]]
+        program = {**program, "leaves": [program["leaves"][i] for i in keep], "ops": ops}
+        yield program
+    for i, x in enumerate(program["leaves"]):
+        for rounder in (round, lambda v: round(v * 2) / 2, lambda v: round(v, 1)):
+            y = float(rounder(x))
+            if y != x:
+                leaves = [*program["leaves"]]
+                leaves[i] = y
+                yield {**program, "leaves": leaves}
+                break
+
+
+def _operands(op: list[Any]) -> list[int]:
+    """The registers an instruction reads."""
+    kind = op[0]
+    if kind == "bin":
+        return [op[2], op[3]]
+    return [op[3]] if kind == "rnum" else [op[2]]
+
+
+def _renumbered(op: list[Any], renumber: dict[int, int]) -> list[Any]:
+    kind = op[0]
+    if kind == "bin":
+        return [kind, op[1], renumber[op[2]], renumber[op[3]]]
+    if kind == "rnum":
+        return [kind, op[1], op[2], renumber[op[3]]]
+    return [kind, op[1], renumber[op[2]], *op[3:]]
+
+
+def _size(program: Program | None) -> tuple[int, int, int, float]:
+    """A shrink order for reproducers: fewer ops and leaves, then rounder and smaller numbers."""
     if program is None:  # pragma: no cover - only probes and drawn cases are compared
-        return (0, 0.0)
-    numbers = [abs(x) for x in program["leaves"]]
-    return (len(program["ops"]), sum(numbers))
+        return (0, 0, 0, 0.0)
+    numbers = program["leaves"]
+    rough = sum(float(x) != round(x) for x in numbers)
+    return (len(program["ops"]), len(numbers), rough, sum(abs(x) for x in numbers))
 
 
 def run_check(
@@ -348,10 +437,12 @@ def _run_check(
     grader: _Grader, check: Check, options: Options, passed: Collection[str]
 ) -> CheckResult:
     strategy = check.programs(passed)
-    if strategy is None:
-        return grader.result("unsupported", f"needs {check.needs} to pass first")
-    grader.current = check.probe
-    (got,) = grader.run([check.probe], timeout=PROBE_TIMEOUT)
+    first = first_cases(check, passed)
+    if strategy is None or not first:
+        return grader.result("not_graded", f"needs {check.needs} to pass first")
+    probe = first[0]
+    grader.current = probe
+    (got,) = grader.run([probe], timeout=PROBE_TIMEOUT)
     if check.kind == "op" and _absent(got):
         status = "failed" if check.name in options.require else "unsupported"
         why = (
@@ -359,15 +450,15 @@ def _run_check(
             if "missing" in got
             else f"raised {got['error']} on the simplest inputs"
         )
-        result = grader.result(status, why, check.probe)
+        result = grader.result(status, why, probe)
         if status == "failed":
-            result.want = expected(check.probe)
+            result.want = expected(probe)
             result.got = got
         return result
-    failure = grader.grade(check.probe, got)
+    failure = grader.grade(probe, got)
     if failure is not None:
         return failure
-    programs = _draw(strategy, options)
+    programs = first[1:] + _draw(strategy, options)
     for start in range(0, len(programs), _BATCH):
         batch = programs[start : start + _BATCH]
         grader.current, grader.batch = batch[0], batch
@@ -394,33 +485,159 @@ def _absent(got: dict[str, Any]) -> bool:
 def run_suite(target: Target, options: Options) -> SuiteResult:
     """Run every check against ``target``'s engine in a child process.
 
+    With ``options.only``, the checks named there run together with the ones
+    they depend on (which ops passed decides what a check draws), so that a
+    check gives the same verdict alone as in a full run; only the named ones
+    are reported.
+
     Raises:
         LoadError: If the engine cannot be loaded.
     """
     started = time.monotonic()
     with Worker(target, load_timeout=max(options.timeout, 10.0)) as worker:
         worker.start()
+        target = replace(target, backward_is_function=worker.backward_is_function)
+        worker.target = target
         loaded, load_output = worker.loaded_class, worker.load_output
-        results = list(_each(worker, options))
-    return SuiteResult(target, loaded, options, results, time.monotonic() - started, load_output)
+        results, cause = _each(worker, options)
+    if options.only:
+        results = [r for r in results if r.name in options.only]
+    return SuiteResult(
+        target, loaded, options, results, time.monotonic() - started, load_output, cause
+    )
 
 
-def _each(worker: Worker, options: Options) -> Iterator[CheckResult]:
+def _each(worker: Worker, options: Options) -> tuple[list[CheckResult], CheckResult | None]:
+    """Every check's result, in catalogue order, and the root cause if one was found."""
+    wanted = closure(options.only) if options.only else None
     passed: set[str] = set()
+    results: list[CheckResult] = []
+    causes = _Causes(worker)
     for check in CATALOGUE:
-        if options.only and check.name not in options.only:
+        if wanted is not None and check.name not in wanted:
             continue
+        if causes.found is not None:
+            results.append(causes.not_graded(check.name, check.op))
+            continue
+        usable = passed if check.kind == "op" else passed - _shared_code(results)
         try:
-            result = run_check(check, worker, options, passed)
+            result = run_check(check, worker, options, usable)
         except LoadError as exc:
             result = CheckResult(
                 check.name, check.op, "error", f"restarting the engine failed: {exc}"
             )
         if result.status == "passed":
             passed.add(check.name)
-        yield result
+        elif check.kind == "graph" and result.status in _FAULTS:
+            broken = sorted(r.name for r in results if r.name in _OP_NAMES and r.status in _FAULTS)
+            if broken:
+                result.message += (
+                    f" (fix {', '.join(broken[:3])}{' …' if len(broken) > 3 else ''} first: "
+                    "the ops used here may share their code)"
+                )
+        results.append(result)
+        if causes.add(check, result):
+            results = [causes.not_graded(r.name, r.op) if causes.shares(r) else r for r in results]
     if worker.target.nn is not None and (not options.only or "nn_mlp" in options.only):
-        yield _run_nn(worker, options)
+        results.append(_run_nn(worker, options))
+    return results, causes.found
+
+
+def _shared_code(results: list[CheckResult]) -> set[str]:
+    """Op checks not to build graphs from: those sharing a rule with an op check that failed.
+
+    A student's ``a * 2`` runs the same ``__mul__`` as ``a * b``; once one form
+    is wrong, a graph built from another would blame ``backward()`` for it.
+    """
+    rules = {check.name: check.rule for check in CATALOGUE if check.kind == "op"}
+    broken = {rules[r.name] for r in results if r.name in rules and r.status in _FAULTS}
+    return {name for name, rule in rules.items() if rule in broken}
+
+
+class _Causes:
+    """Watches the first checks for one fault that breaks them all: the root cause.
+
+    When the op checks graded so far, across :data:`_CAUSE_RULES` different
+    rules and with none passed, all fail the same way (backward() hangs,
+    changes no gradient, or raises the same exception), that fault is reported
+    once and every check it breaks is not graded.
+    """
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.found: CheckResult | None = None
+        self.short = ""
+        self.seen: list[tuple[str, str]] = []  # (rule, signature) of op checks graded so far
+        self.first: dict[str, CheckResult] = {}  # the first result of each signature
+        self.seed: CheckResult | None = None
+        self.kind = ""
+        """The signature of the root cause, once found."""
+
+    def signature(self, result: CheckResult) -> str | None:
+        """How a check's failure looks from outside: ``hang``, ``unchanged`` or ``raises T``."""
+        got = result.got or {}
+        if result.status == "timeout":
+            return "hang"
+        if result.status == "error" and got.get("phase") == "backward":
+            return f"raises {got['exc_type']}"
+        before = got.get("grads_before")
+        if result.status == "failed" and before and before == got.get("grads"):
+            return "unchanged"
+        return None
+
+    def shares(self, result: CheckResult) -> bool:
+        """Whether ``result`` failed in the way of the root cause."""
+        return result.name == "root_seed" or self.signature(result) == self.kind
+
+    def add(self, check: Check, result: CheckResult) -> bool:
+        """Note one check's result; True when it completes the evidence of a root cause."""
+        if check.name == "root_seed":
+            self.seed = result
+            return False
+        if check.kind != "op" or result.status == "unsupported":
+            return False
+        self.seen.append((check.rule or check.name, self.signature(result) or "passed"))
+        self.first.setdefault(self.seen[-1][1], result)
+        signatures = {signature for _, signature in self.seen}
+        rules = {rule for rule, _ in self.seen}
+        if len(signatures) != 1 or len(rules) < _CAUSE_RULES or "passed" in signatures:
+            return False
+        (self.kind,) = signatures
+        self.found = self._describe(self.first[self.kind])
+        return True
+
+    def _describe(self, example: CheckResult) -> CheckResult:
+        seed = self.seed
+        if self.kind == "hang":
+            self.short = "backward() hangs"
+            what = "backward() never returns: every check so far hangs on its first, smallest graph"
+        elif self.kind == "unchanged":
+            if seed is not None and seed.status != "passed":
+                self.short = "backward() does not seed the root's grad"
+                what = (
+                    "backward() does not set the root's grad to 1: after a.backward() on a lone "
+                    "leaf a.grad stays as it was, so every gradient stays 0. Start backward() "
+                    "with self.grad = 1"
+                )
+                example = seed
+            else:
+                self.short = "backward() changes no gradient"
+                what = "backward() changed no gradient: every leaf's grad is what it was before"
+                if "requires_grad" in self.worker.init_parameters and not any(
+                    key == "requires_grad" for key, _ in self.worker.target.leaf_kwargs
+                ):
+                    what += (
+                        ". Your Value takes requires_grad: if leaves need it, rerun with "
+                        "--leaf-kwargs requires_grad=True"
+                    )
+        else:
+            self.short = f"backward() {self.kind}"
+            what = f"backward() {self.kind} on every graph: {example.message}"
+        return replace(example, name="backward", op="backward()", message=what)
+
+    def not_graded(self, name: str, op: str) -> CheckResult:
+        """The result of a check that the root cause breaks."""
+        return CheckResult(name, op, "not_graded", f"{self.short} (see above)")
 
 
 def _run_nn(worker: Worker, options: Options) -> CheckResult:

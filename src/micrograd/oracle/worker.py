@@ -22,7 +22,9 @@ The last register is the root; ``backward()`` is called on it.
 from __future__ import annotations
 
 import functools
+import importlib.machinery
 import importlib.util
+import inspect
 import json
 import operator
 import os
@@ -33,7 +35,9 @@ from typing import Any
 
 __all__ = [
     "METHODS",
+    "REFERENCE_REFUSED",
     "CappedText",
+    "ReferenceBlocker",
     "build",
     "evaluate",
     "load_class",
@@ -98,26 +102,45 @@ def _as_float(node: Any, attribute: str) -> float:
     return float(getattr(node, attribute))
 
 
+def _call_backward(root: Any) -> None:
+    root.backward()
+
+
+def _grad_or_none(node: Any) -> float | None:
+    """A leaf's ``grad`` before ``backward()``, or None where it cannot be read as a float."""
+    try:
+        return float(node.grad)
+    except Exception:  # any student object; None means "not a number yet"
+        return None
+
+
 def evaluate(
-    program: Program, make_leaf: Callable[[float], Any], *, none_is_zero: bool = False
+    program: Program,
+    make_leaf: Callable[[float], Any],
+    *,
+    none_is_zero: bool = False,
+    backward: Callable[[Any], None] = _call_backward,
 ) -> Result:
     """Run ``program`` with leaves made by ``make_leaf`` and report every number.
 
-    Returns ``{"data": [...], "grads": [...], "root_grad": g}`` (``data`` of
-    every register, ``grad`` of every leaf, the root's ``grad`` or None; a
-    ``grad`` of None counts as 0 if ``none_is_zero``, as for PyTorch), or on
-    an exception ``{"error": "Type: message", "exc_type": ..., "phase": ...,
-    "step": k, "trace": ...}`` where ``phase`` is ``forward``, ``backward`` or
-    ``read`` and ``step`` is the register being built when it was raised.
+    Returns ``{"data": [...], "grads": [...], "root_grad": g, "grads_before":
+    [...]}`` (``data`` of every register, ``grad`` of every leaf after
+    ``backward(root)``, the root's ``grad`` or None, and every leaf's ``grad``
+    before ``backward`` or None; a ``grad`` of None counts as 0 if
+    ``none_is_zero``, as for PyTorch), or on an exception ``{"error": "Type:
+    message", "exc_type": ..., "phase": ..., "step": k, "trace": ...}`` where
+    ``phase`` is ``forward``, ``backward`` or ``read`` and ``step`` is the
+    register being built when it was raised.
     """
     phase, step = "forward", 0
     try:
         registers, step = build(program, make_leaf)
+        n = len(program["leaves"])
+        before = [None if none_is_zero else _grad_or_none(node) for node in registers[:n]]
         phase = "backward"
-        registers[-1].backward()
+        backward(registers[-1])
         phase = "read"
         data = [_as_float(node, "data") for node in registers]
-        n = len(program["leaves"])
         grads = [
             0.0 if none_is_zero and node.grad is None else _as_float(node, "grad")
             for node in registers[:n]
@@ -134,7 +157,7 @@ def evaluate(
             "step": step,
             "trace": _student_trace(exc),
         }
-    return {"data": data, "grads": grads, "root_grad": root_grad}
+    return {"data": data, "grads": grads, "root_grad": root_grad, "grads_before": before}
 
 
 class _Progress(Exception):
@@ -176,9 +199,16 @@ def _apply(registers: list[Any], instruction: Sequence[Any]) -> Any:
 
 
 def _describe(exc: BaseException) -> str:
-    """``Type: message``, with the exit code for ``sys.exit``."""
+    """``Type: message``, with the exit code for ``sys.exit`` and the Python of a syntax error."""
     if isinstance(exc, SystemExit):
         return f"SystemExit: the engine called sys.exit({exc.code!r})"
+    if isinstance(exc, SyntaxError):
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        where = f"{os.path.basename(exc.filename or '?')}, line {exc.lineno}"
+        return (
+            f"SyntaxError: {exc.msg} ({where}); graded with Python {version}: "
+            "is this syntax from a newer Python?"
+        )
     text = str(exc)
     if len(text) > 300:
         text = text[:300] + "…"
@@ -189,7 +219,9 @@ def _student_trace(exc: BaseException) -> str:
     """The last frames of the traceback, those inside the student's code, capped."""
     frames = traceback.extract_tb(exc.__traceback__)
     mine = os.path.abspath(__file__)
-    theirs = [f for f in frames if os.path.abspath(f.filename) != mine]
+    theirs = [
+        f for f in frames if os.path.abspath(f.filename) != mine and not f.filename.startswith("<")
+    ]
     lines = traceback.format_list(theirs[-4:])
     return "".join(lines)[-1500:]
 
@@ -227,31 +259,145 @@ class CappedText:
         return text
 
 
-def load_class(target: str, kind: str, class_name: str) -> type:
+REFERENCE_REFUSED = (
+    "it imports micrograd-ref's own package 'micrograd', which the grader does not let the "
+    "code it grades use: hand in your own engine. If your own package is called micrograd, "
+    "give its folder with --path (or run the check from the folder that holds it)"
+)
+"""Why a student's ``import micrograd`` failed, when only the grader's package has that name."""
+
+
+class ReferenceBlocker:
+    """A meta path finder that resolves ``micrograd`` to anything but the grader's own package.
+
+    A student's package called ``micrograd`` (Karpathy's layout, with or
+    without ``__init__.py``) is found on ``sys.path`` as usual; the installed
+    micrograd-ref never is, so a submission can neither hand in the reference
+    engine nor build its network on it by accident.
+    """
+
+    def __init__(self, package_dir: str) -> None:
+        self.package_dir = os.path.realpath(package_dir)
+        self.refused = False
+        """Whether an import of ``micrograd`` found only the grader's package."""
+
+    def _holds_reference(self, entry: str) -> bool:
+        return os.path.realpath(os.path.join(entry or ".", "micrograd")) == self.package_dir
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        """The spec of the student's ``micrograd``; other names are left to the other finders."""
+        if name != "micrograd":
+            return None
+        entries = [entry for entry in sys.path if not self._holds_reference(entry)]
+        spec = importlib.machinery.PathFinder.find_spec(name, entries)
+        if spec is None:
+            self.refused = True
+            raise ModuleNotFoundError(REFERENCE_REFUSED, name=name)
+        return spec
+
+    def origin(self, cls: type) -> str | None:
+        """``module.Class`` of the first class in ``cls``'s MRO defined in the grader's package."""
+        for klass in cls.__mro__:
+            file = getattr(sys.modules.get(klass.__module__), "__file__", None)
+            if file and os.path.realpath(file).startswith(self.package_dir + os.sep):
+                return f"{klass.__module__}.{klass.__qualname__}"
+        return None
+
+
+def _import_file(path: str, module_name: str) -> Any:
+    """Execute the file at ``path`` as module ``module_name`` (a package member if dotted)."""
+    if "." in module_name:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            module = None
+        file = getattr(module, "__file__", None)
+        if file and os.path.realpath(file) == os.path.realpath(path):
+            return module
+        module_name = module_name.rpartition(".")[2]
+    loaded = sys.modules.get(module_name)
+    if getattr(loaded, "__file__", None) == path:
+        return loaded  # the engine's own module, asked for again by the nn check
+    if loaded is not None or module_name in sys.builtin_module_names:
+        module_name = f"student_{module_name}"  # never shadow a module the child already uses
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_class(target: str, kind: str, class_name: str, module_name: str = "") -> type:
     """The student's class: ``kind`` is ``"path"`` (a .py file) or ``"module"`` (a name).
 
-    A file is imported under a unique module name, with its folder first on
-    ``sys.path`` so that its own sibling imports work.
+    A file is imported as ``module_name`` (default: its stem), with its folder
+    first on ``sys.path`` so that its own sibling imports work; a dotted
+    ``module_name`` imports it as a member of its package, so that the
+    student's other modules importing it get the same module.
     """
     if kind == "path":
-        folder = os.path.dirname(os.path.abspath(target))
-        sys.path.insert(0, folder)
+        sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
         stem = os.path.splitext(os.path.basename(target))[0]
-        name = f"_micrograd_student_{stem}"
-        spec = importlib.util.spec_from_file_location(name, target)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import {target}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
+        module = _import_file(target, module_name or stem)
     else:
         module = importlib.import_module(target)
     cls = getattr(module, class_name, None)
     if not isinstance(cls, type):
-        where = target
-        found = "nothing" if cls is None else type(cls).__name__
-        raise LookupError(f"{where} has no class {class_name!r} (found {found})")
+        where = os.path.basename(target) if kind == "path" else target
+        classes = [
+            name
+            for name, value in vars(module).items()
+            if isinstance(value, type) and value.__module__ == module.__name__
+        ]
+        found = (
+            f"it defines {', '.join(classes)}; name the class as {where}:{classes[0]}"
+            if classes
+            else "it defines no class"
+        )
+        what = "no class" if cls is None else f"a {type(cls).__name__}, not a class,"
+        raise LookupError(f"{where} has {what} named {class_name!r}: {found}")
     return cls
+
+
+def backward_caller(cls: type, name: str) -> Callable[[Any], None]:
+    """How to run backpropagation from a root: the method ``name``, or a module function.
+
+    Raises:
+        LookupError: If neither exists, naming the methods and functions that might be it.
+    """
+    if callable(getattr(cls, name, None)):
+        return operator.methodcaller(name)
+    module = sys.modules.get(cls.__module__)
+    function = getattr(module, name, None)
+    if callable(function) and not isinstance(function, type):
+        return function  # type: ignore[no-any-return]  # a student's function, back_prop(root)
+
+    def looks_like(word: str) -> bool:
+        return any(part in word.lower() for part in ("back", "prop")) and not word.startswith("__")
+
+    methods = [f"{m}()" for m in dir(cls) if looks_like(m) and callable(getattr(cls, m))]
+    functions = [
+        f"{f}(root)" for f, v in vars(module).items() if looks_like(f) and inspect.isfunction(v)
+    ]
+    hint = ""
+    if methods or functions:
+        first = (methods or functions)[0].split("(")[0]
+        hint = f"; it has {', '.join(methods + functions)}: rerun with --backward {first}"
+    raise LookupError(
+        f"{cls.__qualname__} has no method {name}() and its module no function {name}{hint}"
+    )
+
+
+def _init_parameters(cls: type) -> list[str]:
+    """The names of the parameters ``cls(...)`` takes, or [] when Python cannot tell."""
+    try:
+        return list(inspect.signature(cls).parameters)
+    except (TypeError, ValueError):
+        return []
 
 
 FILE_SIZE_LIMIT = 64 * 1024**2
@@ -268,44 +414,86 @@ def _limit_resources(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[Any], None]) -> None:
+def _load(config: dict[str, Any], blocker: ReferenceBlocker | None) -> tuple[type, Any]:
+    """The student's class and how to call its backward, as ``config`` describes them."""
+    cls = load_class(
+        config["target"], config["kind"], config["class_name"], config.get("module", "")
+    )
+    copied = blocker.origin(cls) if blocker is not None else None
+    if copied is not None:
+        raise LookupError(
+            f"the class graded, {copied}, is micrograd-ref's own; hand in your own engine"
+        )
+    return cls, backward_caller(cls, config.get("backward", "backward"))
+
+
+def serve(
+    config: dict[str, Any],
+    receive: Callable[[], Any],
+    send: Callable[[Any], None],
+    blocker: ReferenceBlocker | None = None,
+) -> None:
     """Load the engine named in ``config``, then answer requests until told to stop."""
     captured = CappedText()
     sys.stdout = sys.stderr = captured
     try:
-        cls = load_class(config["target"], config["kind"], config["class_name"])
+        cls, backward = _load(config, blocker)
     except _CAUGHT as exc:
-        send(
-            {"load_error": _describe(exc), "trace": _student_trace(exc), "output": captured.take()}
-        )
+        error = _describe(exc)
+        if blocker is not None and blocker.refused:
+            error = f"ImportError: {REFERENCE_REFUSED}"
+        send({"load_error": error, "trace": _student_trace(exc), "output": captured.take()})
         return
-    send({"ready": f"{cls.__module__}.{cls.__qualname__}", "output": captured.take()})
+    send(
+        {
+            "ready": f"{cls.__module__}.{cls.__qualname__}",
+            "init_parameters": _init_parameters(cls),
+            "backward_is_function": not isinstance(backward, operator.methodcaller),
+            "output": captured.take(),
+        }
+    )
+    kwargs = dict(config.get("leaf_kwargs", {}))
+    make_leaf = functools.partial(cls, **kwargs) if kwargs else cls
     while True:
         request = receive()
         if request is None:
             return
         if "networks" in request:
-            results = [run_network(config["nn"], network) for network in request["networks"]]
+            results = [
+                run_network(config["nn"], network, cls, backward, blocker)
+                for network in request["networks"]
+            ]
         else:
             results = []
             for program in request["programs"]:
                 missing = missing_method(cls, program)
-                results.append(_missing(missing, program) if missing else evaluate(program, cls))
+                results.append(
+                    _missing(missing, program)
+                    if missing
+                    else evaluate(program, make_leaf, backward=backward)
+                )
         send({"results": results, "output": captured.take()})
 
 
-def run_network(nn: dict[str, str], network: dict[str, Any]) -> Result:
+def run_network(
+    nn: dict[str, str],
+    network: dict[str, Any],
+    graded: type,
+    backward: Callable[[Any], None] = _call_backward,
+    blocker: ReferenceBlocker | None = None,
+) -> Result:
     """Build the student's MLP, give it ``network["params"]`` and run every input through it.
 
     ``nn`` names the student's module and class like a target; ``network`` has
-    ``nin``, ``nouts``, ``params`` (in ``parameters()`` order) and ``inputs``.
-    Returns ``{"outputs": [...], "grads": [[...], ...]}``: for each input, the
+    ``nin``, ``nouts``, ``params`` (in ``parameters()`` order) and ``inputs``;
+    every parameter must be an instance of ``graded``, the class being graded.
+    Returns ``{"outputs": [...], "grads": [...]}``: for each input, the
     output and d(output)/d(parameter) for every parameter (grads zeroed before
     each input); or an error as :func:`evaluate` reports it.
     """
     phase = "load"
     try:
-        cls = _nn_class(nn["target"], nn["kind"], nn["class_name"])
+        cls = _nn_class(nn["target"], nn["kind"], nn["class_name"], nn.get("module", ""))
         phase = "forward"
         model = cls(network["nin"], network["nouts"])
         params = list(model.parameters())
@@ -313,6 +501,17 @@ def run_network(nn: dict[str, str], network: dict[str, Any]) -> Result:
             raise LookupError(
                 f"parameters() has {len(params)} items, expected {len(network['params'])} "
                 "(each neuron's weights and bias)"
+            )
+        strangers = [p for p in params if not isinstance(p, graded)]
+        if strangers:
+            kind = type(strangers[0])
+            where = f"{kind.__module__}.{kind.__qualname__}"
+            if blocker is not None and blocker.origin(kind):
+                where += ", micrograd-ref's own"
+            raise TypeError(
+                f"parameters() holds {where} objects, not the {graded.__qualname__} being "
+                f"graded ({graded.__module__}.{graded.__qualname__}): build the MLP on your own "
+                "engine, imported from the same module"
             )
         for p, value in zip(params, network["params"]):  # noqa: B905 - lengths checked above
             p.data = value
@@ -325,19 +524,22 @@ def run_network(nn: dict[str, str], network: dict[str, Any]) -> Result:
             if isinstance(out, (list, tuple)):
                 (out,) = out
             phase = "backward"
-            out.backward()
+            backward(out)
             phase = "read"
             outputs.append(_as_float(out, "data"))
             grads.append([_as_float(p, "grad") for p in params])
     except _CAUGHT as exc:
-        return {"error": _describe(exc), "exc_type": type(exc).__name__, "phase": phase}
+        error = _describe(exc)
+        if blocker is not None and blocker.refused and phase == "load":
+            error = f"ImportError: the nn module {REFERENCE_REFUSED[3:]}"
+        return {"error": error, "exc_type": type(exc).__name__, "phase": phase}
     return {"outputs": outputs, "grads": grads}
 
 
 @functools.cache
-def _nn_class(target: str, kind: str, class_name: str) -> type:
+def _nn_class(target: str, kind: str, class_name: str, module_name: str = "") -> type:
     """The student's MLP class, imported once."""
-    return load_class(target, kind, class_name)
+    return load_class(target, kind, class_name, module_name)
 
 
 def main(argv: Sequence[str]) -> None:
@@ -360,4 +562,8 @@ def main(argv: Sequence[str]) -> None:
     _limit_resources(int(config.get("memory_bytes", 0)))
     sys.setrecursionlimit(int(config.get("recursion_limit", 1000)))
     sys.path[:0] = [os.path.abspath(p) for p in config.get("paths", [])]
-    serve(config, receive, send)
+    blocker = None
+    if config.get("reference"):
+        blocker = ReferenceBlocker(config["reference"])
+        sys.meta_path.insert(0, blocker)
+    serve(config, receive, send, blocker)
