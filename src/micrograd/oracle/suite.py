@@ -623,13 +623,13 @@ class _Causes:
             else:
                 self.short = "backward() changes no gradient"
                 what = "backward() changed no gradient: every leaf's grad is what it was before"
-                if "requires_grad" in self.worker.init_parameters and not any(
-                    key == "requires_grad" for key, _ in self.worker.target.leaf_kwargs
-                ):
-                    what += (
-                        ". Your Value takes requires_grad: if leaves need it, rerun with "
-                        "--leaf-kwargs requires_grad=True"
-                    )
+            if "requires_grad" in self.worker.init_parameters and not any(
+                key == "requires_grad" for key, _ in self.worker.target.leaf_kwargs
+            ):
+                what += (
+                    ". Your Value takes requires_grad: if leaves need it, rerun with "
+                    "--leaf-kwargs requires_grad=True"
+                )
         else:
             self.short = f"backward() {self.kind}"
             what = f"backward() {self.kind} on every graph: {example.message}"

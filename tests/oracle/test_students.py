@@ -1,0 +1,218 @@
+"""Engines as students write them: layouts, notebooks, conventions, the grader's own package."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from micrograd.cli import main
+from micrograd.oracle.runner import LoadError, Worker, parse_target, same_notebook
+from micrograd.oracle.suite import run_suite
+from tests.oracle.helpers import ENGINES, FAST
+
+CLOSURES = (ENGINES / "correct_closures.py").read_text()
+LECTURE_NN = (ENGINES / "nn_lecture.py").read_text()
+QUICK = ["--max-examples", "5", "--no-torch"]
+
+
+def _notebook(path: Path, *cells: str) -> Path:
+    """A Jupyter notebook (nbformat 4) with these code cells."""
+    body: list[dict[str, object]] = [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": c}
+        for c in cells
+    ]
+    path.write_text(json.dumps({"cells": body, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+class TestTheReferenceCannotBeHandedIn:
+    """Student code never reaches micrograd-ref's own package."""
+
+    @pytest.mark.parametrize(
+        "line", ["from micrograd import Value", "from micrograd.engine import Value"]
+    )
+    def test_importing_the_grader_is_a_load_error(self, tmp_path: Path, line: str) -> None:
+        """An engine that only imports the reference is refused, with the reason."""
+        path = tmp_path / "engine.py"
+        path.write_text(line + "\n")
+        with (
+            Worker(parse_target(str(path))) as child,
+            pytest.raises(LoadError, match="own package"),
+        ):
+            child.start()
+
+    def test_a_refused_engine_scores_zero(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Check exits 2 and Gradescope gets 0 points."""
+        path = tmp_path / "engine.py"
+        path.write_text("from micrograd import Value\n")
+        results = tmp_path / "results.json"
+        assert main(["check", str(path), *QUICK, "--gradescope", str(results)]) == 2
+        assert "hand in your own engine" in capsys.readouterr().err
+        assert json.loads(results.read_text())["score"] == 0.0
+
+    @pytest.mark.parametrize("with_init", [True, False])
+    def test_karpathys_layout_resolves_to_the_students_files(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_init: bool
+    ) -> None:
+        """micrograd/engine.py and nn.py are the student's, __init__.py or not, from anywhere."""
+        package = tmp_path / "project" / "micrograd"
+        package.mkdir(parents=True)
+        if with_init:
+            (package / "__init__.py").write_text("")
+        (package / "engine.py").write_text(CLOSURES)
+        (package / "nn.py").write_text(
+            LECTURE_NN.replace("from correct_closures import", "from micrograd.engine import")
+        )
+        monkeypatch.chdir(tmp_path)  # not the project's folder
+        nn = parse_target(str(package / "nn.py"), default_class="MLP")
+        target = replace(parse_target(str(package / "engine.py")), nn=nn)
+        suite = run_suite(target, replace(FAST, only=frozenset({"add", "nn_mlp"})))
+        assert suite.loaded == "micrograd.engine.Value"
+        assert [(c.name, c.status) for c in suite.checks] == [
+            ("add", "passed"),
+            ("nn_mlp", "passed"),
+        ]
+
+    def test_a_network_on_another_class_is_an_error(self, tmp_path: Path) -> None:
+        """--nn checks that the MLP's parameters are instances of the class being graded."""
+        (tmp_path / "engine.py").write_text(CLOSURES)
+        (tmp_path / "correct_closures.py").write_text(CLOSURES)
+        (tmp_path / "nn.py").write_text(LECTURE_NN)  # builds on correct_closures.Value
+        nn = parse_target(str(tmp_path / "nn.py"), default_class="MLP")
+        target = replace(parse_target(str(tmp_path / "engine.py")), nn=nn)
+        (result,) = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}))).checks
+        assert result.status == "error"
+        assert "not the Value being graded" in result.message
+
+
+class TestConventions:
+    """Engines driven their own way: named leaves' keywords and another backward."""
+
+    def test_requires_grad_leaves_are_diagnosed_once_then_graded(self, tmp_path: Path) -> None:
+        """Without the option, one root cause says what to pass; with it, everything passes."""
+        source = CLOSURES.replace(
+            "def __init__(self, data, _children=(), _op=''):",
+            "def __init__(self, data, _children=(), _op='', requires_grad=False):\n"
+            "        self.requires_grad = requires_grad or bool(_children)",
+        ).replace(
+            "        for v in reversed(topo):\n            v._backward()",
+            "        for v in reversed(topo):\n            v._backward()\n"
+            "        for v in topo:\n"
+            "            if not v.requires_grad:\n"
+            "                v.grad = 0",
+        )
+        path = tmp_path / "engine.py"
+        path.write_text(source)
+        suite = run_suite(parse_target(str(path)), FAST)
+        assert suite.cause is not None
+        assert "--leaf-kwargs requires_grad=True" in suite.cause.message
+        driven = replace(parse_target(str(path)), leaf_kwargs=(("requires_grad", True),))
+        assert run_suite(driven, FAST).passed
+
+    def test_a_backprop_method_is_suggested_and_used(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """backprop() instead of backward(): the load error names the flag that works."""
+        path = tmp_path / "engine.py"
+        path.write_text(CLOSURES.replace("def backward(self):", "def backprop(self):"))
+        assert main(["check", str(path), *QUICK]) == 2
+        assert "rerun with --backward backprop" in capsys.readouterr().err
+        assert main(["check", str(path), *QUICK, "--backward", "backprop"]) == 0
+
+    def test_a_module_function_backpropagates(self, tmp_path: Path) -> None:
+        """back_prop(root), a function of the engine's module, is called with the root."""
+        path = tmp_path / "engine.py"
+        path.write_text(
+            CLOSURES.replace("    def backward(self):", "    def _walk(self):")
+            + "\n\ndef back_prop(root):\n    root._walk()\n"
+        )
+        target = replace(parse_target(str(path)), backward="back_prop")
+        suite = run_suite(target, replace(FAST, only=frozenset({"mul"})))
+        assert suite.passed
+        assert suite.target.backward_call("c") == "back_prop(c)"
+
+    @pytest.mark.parametrize("text", ["requires_grad", "=True", "x=[", "1x=2"])
+    def test_bad_leaf_keywords_are_usage_errors(self, text: str) -> None:
+        """--leaf-kwargs takes KEY=LITERAL pairs."""
+        with pytest.raises(SystemExit):
+            main(["check", "engine.py", "--leaf-kwargs", text])
+
+
+class TestNotebooksAndFolders:
+    """Notebooks run up to the engine's cell; folders are searched for their engine."""
+
+    def test_a_notebook_runs_up_to_its_class(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Shell and magic lines are skipped, training cells below the class are not run."""
+        path = _notebook(
+            tmp_path / "mygrad.ipynb",
+            "!pip install numpy\n%matplotlib inline\nimport math",
+            CLOSURES.split("\n", 1)[1],
+            "raise SystemExit('training would start here')",
+        )
+        assert main(["check", str(path), *QUICK, "--only", "add,tanh"]) == 0
+        out = capsys.readouterr().out
+        assert "code cells 1-2 of 3 ran" in out
+
+    def test_a_notebook_with_its_network(self, tmp_path: Path) -> None:
+        """--nn on the same notebook grades the MLP built on the notebook's own Value."""
+        nn_cell = LECTURE_NN.replace("from correct_closures import Value", "")
+        path = _notebook(tmp_path / "nb.ipynb", CLOSURES, nn_cell, "1/0")
+        target = parse_target(str(path), needs=("MLP",))
+        nn = same_notebook(target, parse_target(str(path), default_class="MLP"))
+        suite = run_suite(replace(target, nn=nn), replace(FAST, only=frozenset({"nn_mlp"})))
+        assert [c.status for c in suite.checks] == ["passed"]
+
+    def test_a_raising_cell_points_at_the_cell(self, tmp_path: Path) -> None:
+        """An error while the notebook's module loads names the cell and its line."""
+        path = _notebook(tmp_path / "nb.ipynb", "x = 1\ny = undefined_name", CLOSURES)
+        target = parse_target(str(path))
+        with Worker(target) as child, pytest.raises(LoadError) as caught:
+            child.start()
+        assert 'File "nb.ipynb", code cell 1, line 2' in target.explain_trace(caught.value.trace)
+
+    def test_a_notebook_without_the_class(self, tmp_path: Path) -> None:
+        """The classes it defines are listed, with the target to use."""
+        path = _notebook(tmp_path / "nb.ipynb", "class Scalar:\n    def backward(self): pass")
+        with pytest.raises(LoadError, match="Scalar"):
+            parse_target(str(path))
+
+    def test_a_folder_in_karpathys_layout(self, tmp_path: Path) -> None:
+        """A submission folder's micrograd/engine.py is found and graded."""
+        (tmp_path / "micrograd").mkdir()
+        shutil.copy(ENGINES / "correct_closures.py", tmp_path / "micrograd" / "engine.py")
+        target = parse_target(str(tmp_path))
+        assert Path(target.location) == tmp_path / "micrograd" / "engine.py"
+
+    def test_a_folder_without_an_engine(self, tmp_path: Path) -> None:
+        """No file defines the class: a load error that says so."""
+        (tmp_path / "notes.py").write_text("x = 1\n")
+        with pytest.raises(LoadError):
+            parse_target(str(tmp_path))
+
+    def test_a_class_under_another_name_is_suggested(self, tmp_path: Path) -> None:
+        """engine.py defining Scalar, checked as Value: the message suggests engine.py:Scalar."""
+        path = tmp_path / "engine.py"
+        path.write_text(CLOSURES.replace("class Value", "class Scalar"))
+        with (
+            Worker(parse_target(str(path))) as child,
+            pytest.raises(LoadError, match=r"engine\.py:Scalar"),
+        ):
+            child.start()
+
+    def test_newer_syntax_names_the_python_grading_it(self, tmp_path: Path) -> None:
+        """A syntax error says which Python graded it."""
+        path = tmp_path / "engine.py"
+        path.write_text("x = (\n")
+        with (
+            Worker(parse_target(str(path))) as child,
+            pytest.raises(LoadError, match="graded with Python 3"),
+        ):
+            child.start()
