@@ -157,13 +157,14 @@ class TestPlantedBugs:
     )
     def test_swapped_reflected_operands_are_named(self, name: str, symbol: str) -> None:
         """__rsub__ computing a - 2 is told that other comes first."""
-        (result,) = [c for c in graded(engine(name)).checks if c.status == "failed"]
+        (result,) = [c for c in graded(engine(name)).counted() if c.status == "failed"]
         assert f"so it must compute other {symbol} self" in result.message
 
     def test_order_from_the_leaves_up_is_named(self) -> None:
         """Running the nodes' backward forwards is diagnosed on the first op it breaks."""
-        (result, *_) = [c for c in graded(engine("bug_wrong_order")).checks if c.status == "failed"]
-        assert "reverse topological order" in result.message
+        suite = graded(engine("bug_wrong_order"))
+        (result, *_) = [c for c in suite.counted() if c.status == "failed"]
+        assert "run them in reverse, from the root" in result.message
 
 
 class TestCorrectEngines:
@@ -171,10 +172,52 @@ class TestCorrectEngines:
 
     @pytest.mark.parametrize("target", CORRECT, ids=lambda t: Path(t.split(":")[0]).stem)
     def test_correct_engine_passes_everything(self, target: str) -> None:
-        """No check fails, errs, times out or finds an op missing."""
+        """No counted check fails, errs, times out or finds an op missing."""
         suite = graded(target, Options(max_examples=50, use_torch=False))
-        assert {c.name: c.status for c in suite.checks if c.status != "passed"} == {}
+        assert {c.name: c.status for c in suite.counted() if c.status != "passed"} == {}
         assert suite.passed
+
+
+class TestEdgeGroup:
+    """The edge group tells a student about extreme inputs without failing the run."""
+
+    def test_the_lectures_engine_learns_its_edges(self) -> None:
+        """Its sigmoid overflows, its interior nodes keep their grad, its sort recurses."""
+        suite = graded(engine("correct_closures"))
+        edge = {c.name: c for c in suite.edge()}
+        assert {name: c.status for name, c in edge.items()} == {
+            "tanh_edge": "passed",
+            "sigmoid_edge": "error",
+            "exp_edge": "passed",
+            "relu_edge": "passed",
+            "backward_twice": "failed",
+            "deep_chain_5000": "error",
+        }
+        assert "interior nodes that keep their grad" in edge["backward_twice"].message
+        assert "RecursionError on chains longer than about 9" in edge["deep_chain_5000"].message
+        assert suite.passed
+
+    def test_strict_counts_the_edge_group(self) -> None:
+        """With strict, the same edge failures fail the run."""
+        strict = Options(max_examples=10, use_torch=False, strict=True)
+        suite = graded(engine("correct_closures"), strict)
+        assert not suite.passed
+        assert len(suite.counted()) == len(suite.checks)
+
+    def test_the_lectures_tanh_formula_overflows(self, tmp_path: Path) -> None:
+        """(exp(2x) - 1) / (exp(2x) + 1) passes the main group and errs at the edge."""
+        path = tmp_path / "engine.py"
+        path.write_text(
+            CORRECT_SOURCE.read_text().replace(
+                "        t = math.tanh(self.data)\n",
+                "        x = self.data\n        t = (math.exp(2*x) - 1) / (math.exp(2*x) + 1)\n",
+            )
+        )
+        suite = run_suite(parse_target(str(path)), FAST)
+        assert suite.passed
+        (tanh,) = [c for c in suite.edge() if c.name == "tanh_edge"]
+        assert tanh.status == "error"
+        assert "OverflowError" in tanh.message
 
     @pytest.mark.torch
     def test_failures_are_confirmed_by_torch(self) -> None:

@@ -29,7 +29,8 @@ class TestPytestPlugin:
         result = pytester.runpytest_subprocess(
             f"--micrograd-impl={engine('bug_tanh_rule')}", "--micrograd-max-examples=5"
         )
-        result.assert_outcomes(passed=25, failed=1)
+        # The edge group: tanh_edge is not graded (tanh failed); three lecture habits xfail.
+        result.assert_outcomes(passed=27, failed=1, skipped=1, xfailed=3)
         result.stdout.fnmatch_lines(
             [
                 "micrograd-ref oracle: checking *bug_tanh_rule.py:Value",
@@ -49,17 +50,17 @@ class TestPytestPlugin:
         path = folder / "engine.py"
         source = ENGINES / "correct_closures.py"
         path.write_text(source.read_text().replace("def tanh(", "def _tanh("))
-        args = [f"--micrograd-impl={path}", "--micrograd-max-examples=3", "-k", "tanh"]
-        pytester.runpytest_subprocess(*args).assert_outcomes(skipped=1, deselected=25)
+        args = [f"--micrograd-impl={path}", "--micrograd-max-examples=3", "-k", "tanh and not edge"]
+        pytester.runpytest_subprocess(*args).assert_outcomes(skipped=1, deselected=31)
         required = pytester.runpytest_subprocess(*args, "--micrograd-require=tanh")
-        required.assert_outcomes(failed=1, deselected=25)
+        required.assert_outcomes(failed=1, deselected=31)
 
     def test_an_engine_that_does_not_load_fails_every_test(self, pytester: pytest.Pytester) -> None:
         """A syntax error fails each test with the load error, not a crash of pytest."""
         result = pytester.runpytest_subprocess(
             f"--micrograd-impl={engine('load_syntax_error')}", "-k", "add"
         )
-        result.assert_outcomes(failed=3, deselected=23)
+        result.assert_outcomes(failed=3, deselected=29)
         result.stdout.fnmatch_lines(["*could not load the engine: *SyntaxError*"])
 
     def test_nn_adds_its_test(self, pytester: pytest.Pytester) -> None:
@@ -70,7 +71,7 @@ class TestPytestPlugin:
             "-k",
             "nn_mlp",
         )
-        result.assert_outcomes(passed=1, deselected=26)
+        result.assert_outcomes(passed=1, deselected=32)
         result.stdout.fnmatch_lines(["reproduce with: pytest * --micrograd-nn=*nn_lecture.py:MLP"])
 
     @pytest.mark.parametrize(

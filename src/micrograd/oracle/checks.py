@@ -24,8 +24,11 @@ __all__ = [
     "CATALOGUE",
     "COMBINERS",
     "DEEP_CHAIN_DEPTH",
+    "EDGE_CHAIN_DEPTH",
+    "EDGE_CHECKS",
     "REFERENCE_ONLY",
     "Check",
+    "chain",
     "check_named",
     "closure",
     "first_cases",
@@ -56,7 +59,8 @@ class Check:
     op: str
     """The expression under test, short, as a student would write it (``a * b``, ``2 - a``)."""
     kind: str
-    """``"op"`` (one operation; may be unsupported) or ``"graph"`` (a property of backward)."""
+    """``"op"`` (one operation; may be unsupported), ``"graph"`` (a property of backward) or
+    ``"edge"`` (extreme inputs and repeated calls: reported, failing a run only when strict)."""
     rule: str | None
     """The name of the rule in :data:`micrograd.rules.RULES` that gives the expected numbers."""
     probe: Program | None
@@ -362,7 +366,7 @@ def _diamond(x: float, y: float, symbol: str) -> Program:
     return _program([x, y], ["bin", symbol, 0, 1], ["bin", symbol, 2, 1], ["bin", symbol, 2, 3])
 
 
-def _chain(x: float, y: float, depth: int, step: int) -> Program:
+def chain(x: float, y: float, depth: int, step: int) -> Program:
     """``x = a + 0``, then ``x = x + b``, ``x = x - b`` or ``x = x * 0.5 + b``: ``depth`` nodes.
 
     The depth stays under Python's default recursion limit of 1000, so that
@@ -383,17 +387,29 @@ def _deep_chain(passed: Collection[str]) -> st.SearchStrategy[Program] | None:
         return None
     steps = [0] + ([1] if "sub" in passed else []) + ([2] if "mul_number" in passed else [])
     return st.builds(
-        _chain, _SMALL, _SMALL, st.integers(1, DEEP_CHAIN_DEPTH), st.sampled_from(steps)
+        chain, _SMALL, _SMALL, st.integers(1, DEEP_CHAIN_DEPTH), st.sampled_from(steps)
     )
 
 
 def _simplest(name: str, passed: Collection[str]) -> Program:
-    """The first case of a graph check: its simplest program, from the ops that passed."""
-    if name == "deep_chain":
-        return _chain(0.5, 0.25, DEEP_CHAIN_DEPTH, 0)
-    symbol = next(s for check, s in COMBINERS.items() if check in passed)
-    return _diamond(2.0, 3.0, symbol)
+    """The first case of a graph or edge check: its simplest program, from the ops that passed."""
+    if name == "reused_node":
+        return _diamond(2.0, 3.0, next(s for check, s in COMBINERS.items() if check in passed))
+    if name in ("deep_chain", "deep_chain_5000"):
+        return chain(0.5, 0.25, DEEP_CHAIN_DEPTH if name == "deep_chain" else EDGE_CHAIN_DEPTH, 0)
+    if name == "backward_twice":
+        return _twice(2.0, 3.0, 4.0)
+    op, x = _EDGE_UNARY[name]
+    program = _unary_program(op, x)
+    return _convention(program) if op == "relu" else program
 
+
+_EDGE_UNARY: Final = {  # check -> (op, first input) of the edge group's unary checks
+    "tanh_edge": ("tanh", 400.0),
+    "sigmoid_edge": ("sigmoid", -800.0),
+    "exp_edge": ("exp", 700.0),
+    "relu_edge": ("relu", 0.0),
+}
 
 _GRAPH_CHECKS: Final = [
     Check(
@@ -438,14 +454,125 @@ _ROOT_SEED: Final = Check(
 
 _FIRST: Final = [c for c in _OP_CHECKS if c.name in COMBINERS]  # the others reuse with them
 
+# The edge group: inputs far from the ops' usual range, and calls a training loop makes.
+# Reported apart; they fail a run only with --strict.
+
+EDGE_CHAIN_DEPTH: Final = 5000
+"""The length of the ``deep_chain_5000`` check's chain, past Python's default recursion limit."""
+
+
+def _convention(program: Program) -> Program:
+    """``program`` marked as a convention: no central difference can confirm it (a kink)."""
+    return {**program, "convention": True}
+
+
+def _edge_unary(name: str, op: str, domain: st.SearchStrategy[float], doc: str) -> Check:
+    def programs(passed: Collection[str]) -> st.SearchStrategy[Program] | None:
+        if name not in passed:
+            return None
+        return _unary(name, domain).map(_convention) if name == "relu" else _unary(name, domain)
+
+    return Check(
+        f"{name}_edge",
+        op,
+        "edge",
+        name,
+        None,
+        programs,
+        needs=f"a.{name}()",
+        doc=doc,
+        depends=frozenset({name}),
+    )
+
+
+def _large(low: float, high: float) -> st.SearchStrategy[float]:
+    return st.one_of(st.floats(low, high), st.floats(-high, -low))
+
+
+def _twice(x: float, y: float, z: float) -> Program:
+    """``d = a * b + c``, then ``d.backward()`` twice: leaves hold twice one call's gradient."""
+    return {**_program([x, y, z], ["bin", "*", 0, 1], ["bin", "+", 3, 2]), "backward_calls": 2}
+
+
+def _edge_checks() -> list[Check]:
+    def twice(passed: Collection[str]) -> st.SearchStrategy[Program] | None:
+        return st.builds(_twice, _SMALL, _SMALL, _SMALL) if {"add", "mul"} <= set(passed) else None
+
+    def deeper(passed: Collection[str]) -> st.SearchStrategy[Program] | None:
+        return (
+            st.just(chain(0.5, 0.25, EDGE_CHAIN_DEPTH, 0))
+            if {"add", "add_number"} <= set(passed)
+            else None
+        )
+
+    return [
+        _edge_unary(
+            "tanh",
+            "a.tanh(), |a| >= 20",
+            _large(20.0, 1000.0),
+            "`a.tanh()` for 20 <= |a| <= 1000: ±1, gradient 0 (the lecture's "
+            "`(exp(2a) - 1) / (exp(2a) + 1)` overflows past 355)",
+        ),
+        _edge_unary(
+            "sigmoid",
+            "a.sigmoid(), |a| >= 20",
+            _large(20.0, 1000.0),
+            "`a.sigmoid()` for 20 <= |a| <= 1000: 0 or 1 "
+            "(`1 / (1 + exp(-a))` overflows below -709)",
+        ),
+        _edge_unary(
+            "exp",
+            "a.exp(), |a| >= 50",
+            st.one_of(st.floats(50.0, 709.0), st.floats(-745.0, -50.0)),
+            "`a.exp()` for 50 <= |a|, up to the largest finite result",
+        ),
+        _edge_unary(
+            "relu",
+            "a.relu() at a = 0",
+            st.just(0.0),
+            "`a.relu()` at the kink: 0, with gradient 0 as in PyTorch "
+            "(a convention; `>= 0` gives 1)",
+        ),
+        Check(
+            "backward_twice",
+            "d.backward() twice",
+            "edge",
+            None,
+            None,
+            twice,
+            needs="a + b and a * b",
+            doc="`d = a * b + c; d.backward(); d.backward()`: each leaf holds twice one call's "
+            "gradient, as in PyTorch (interior nodes must not keep their grad from the first call)",
+            depends=frozenset({"add", "mul"}),
+        ),
+        Check(
+            "deep_chain_5000",
+            f"a chain {EDGE_CHAIN_DEPTH} deep",
+            "edge",
+            None,
+            None,
+            deeper,
+            needs="a + b and a + 2",
+            doc=f"a chain `x = x + b` {EDGE_CHAIN_DEPTH} nodes deep: past Python's recursion "
+            "limit, where a recursive topological sort stops",
+            depends=frozenset({"add", "add_number"}),
+        ),
+    ]
+
+
+EDGE_CHECKS: Final = tuple(_edge_checks())
+"""The edge group, run after the others."""
+
 CATALOGUE: Final[tuple[Check, ...]] = (
     _ROOT_SEED,
     *_FIRST,
     *(c for c in _OP_CHECKS if c not in _FIRST),
     *_GRAPH_CHECKS,
+    *EDGE_CHECKS,
 )
 """Every check, in the order they run: the root seed, the ops (``a + b``, ``a - b`` and
-``a * b`` first, since the other ops' reuse cases combine with them), then graph properties."""
+``a * b`` first, since the other ops' reuse cases combine with them), graph properties, then
+the edge group (kind ``"edge"``)."""
 
 
 def check_named(name: str) -> Check:

@@ -82,6 +82,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="checks that fail, instead of being reported unsupported, when the op is absent",
     )
     parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="count the edge group (extreme inputs, backward twice, deep chains) in the verdict",
+    )
+    parser.add_argument(
         "--only", type=_names, default=frozenset(), metavar="CHECK,...", help="run only these"
     )
     parser.add_argument(
@@ -186,6 +191,7 @@ def _options(args: argparse.Namespace) -> Options:
         require=args.require,
         use_torch=args.torch,
         only=args.only,
+        strict=args.strict,
     )
 
 

@@ -15,7 +15,7 @@ from micrograd.engine import Value
 from micrograd.oracle.compare import Tolerance, expected, register_name
 from micrograd.oracle.worker import build, method_for
 
-__all__ = ["diagnose", "edge_contributions"]
+__all__ = ["diagnose", "edge_contributions", "walk"]
 
 Program = dict[str, Any]
 Result = dict[str, Any]
@@ -50,75 +50,128 @@ def _op_name(program: Program, register: int) -> str:
     return name if name.startswith("__") else f"{name}()"
 
 
-def diagnose(
-    program: Program, want: Result, got: Result, tol: Tolerance, *, graph: bool = False
-) -> str | None:
+def diagnose(program: Program, want: Result, got: Result, tol: Tolerance) -> str | None:
     """The misconception that gives exactly ``got`` on ``program``, in a student's words, or None.
 
-    ``graph`` says the program comes from a graph check, whose ops all passed
-    on their own: only there, and only in a graph where a node is reached by
-    two paths, is a gradient that is a whole multiple of the right one blamed
-    on the walk rather than on one op's formula.
+    In turn: a reflected operator with its operands swapped (a wrong value);
+    a walk of the graph that visits a node twice or runs the nodes' backward
+    in the wrong order (every leaf's gradient exactly as that walk gives);
+    a gradient replaced instead of accumulated (a leaf's gradient the sum of
+    only some of its uses' shares).
     """
     if "error" in got or "error" in want:
         return None
-    return _swapped_operands(program, got, tol) or _from_gradients(
-        program, want, got, tol, revisits=graph and _has_shared_node(program)
-    )
-
-
-def _has_shared_node(program: Program) -> bool:
-    """Whether an interior node is an operand of two instructions (so two paths reach it)."""
-    n = len(program["leaves"])
-    readers: dict[int, int] = {}
-    for op in program["ops"]:
-        for register in {op[2], op[3]} if op[0] == "bin" else {op[3] if op[0] == "rnum" else op[2]}:
-            readers[register] = readers.get(register, 0) + 1
-    return any(count > 1 for register, count in readers.items() if register >= n)
-
-
-def _from_gradients(
-    program: Program, want: Result, got: Result, tol: Tolerance, *, revisits: bool
-) -> str | None:
-    n = len(program["leaves"])
     if not all(tol.close(g, w) for g, w in zip(got["data"], want["data"], strict=True)):
-        return None  # a wrong value: the forward pass, not backward, is to blame
+        return _swapped_operands(program, got, tol)  # a wrong value: the forward pass
+    n = len(program["leaves"])
     wrong = [i for i in range(n) if not tol.close(got["grads"][i], want["grads"][i])]
     if not wrong or not program["ops"]:
         return None
+    if program.get("backward_calls", 1) > 1:
+        return _kept_interior(program, got, tol)
+    return _faulty_walk(program, got, tol) or _replaced(program, got, tol, wrong)
+
+
+def _kept_interior(program: Program, got: Result, tol: Tolerance) -> str | None:
+    """Gradients of repeated backward() calls whose interior nodes kept the earlier calls'."""
+    calls = program["backward_calls"]
+    grads = walk(program, calls=calls)
+    if grads is None or not all(tol.close(g, w) for g, w in zip(got["grads"], grads, strict=True)):
+        return None
+    return (
+        f"after {calls} calls of backward() your leaves hold what interior nodes that keep "
+        "their grad from the earlier calls give: each call should add one gradient to the "
+        "leaves, as in PyTorch. Reset every interior node's grad to 0 at the start of "
+        "backward() (or call it once per graph, as training loops do)"
+    )
+
+
+_WALKS: Final = {
+    (False, True): (
+        "your gradients are exactly what a walk without a `visited` set gives: a node reached "
+        "by two paths has its backward run twice. Build the topological order once, "
+        "remembering the nodes already added"
+    ),
+    (True, False): (
+        "your gradients are exactly what running the nodes' backward in topological order "
+        "gives, leaves first: run them in reverse, from the root"
+    ),
+}
+
+
+def _faulty_walk(program: Program, got: Result, tol: Tolerance) -> str | None:
+    """The fault of the walk in backward() that gives exactly ``got``, or None."""
+    for (visited, reverse), message in _WALKS.items():
+        for flip in (False, True):  # a set of children may iterate in either order
+            grads = walk(program, visited=visited, reverse=reverse, flip=flip)
+            if grads is not None and all(
+                tol.close(g, w) for g, w in zip(got["grads"], grads, strict=True)
+            ):
+                return message
+    return None
+
+
+_MAX_ORDER: Final = 100_000  # a walk without a visited set is exponential: give up past this
+
+
+def walk(
+    program: Program,
+    *,
+    visited: bool = True,
+    reverse: bool = True,
+    flip: bool = False,
+    calls: int = 1,
+) -> list[float] | None:
+    """The leaves' gradients a lecture-style backward() gives on ``program``'s graph.
+
+    It orders the nodes depth first, children before parents (each node's
+    distinct children in order, or reversed if ``flip``), remembering visited
+    nodes only if ``visited``, then applies each node's chain rule in reverse
+    order (or forwards, if not ``reverse``), every gradient accumulating; the
+    root's grad is set to 1 at each of ``calls`` calls, and nothing else is
+    reset between them. None when the order would exceed 100,000 nodes.
+    """
+    registers, _ = build({**program, "root_grad": False}, Value)
+    order: list[Value] = []
+    seen: set[int] = set()
+    stack: list[tuple[Value, bool]] = [(registers[-1], False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            if len(order) > _MAX_ORDER:
+                return None
+            continue
+        if visited and id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        children = list(dict.fromkeys(node.children))  # a set of children: each once
+        if not flip:
+            children.reverse()  # the stack pops the first child first
+        stack += [(child, False) for child in children]
+    grads = {id(node): 0.0 for node in order}
+    for _ in range(calls):
+        grads[id(registers[-1])] = 1.0
+        for node in reversed(order) if reverse else order:
+            for child, local in zip(node.children, node.local_grads, strict=True):
+                grads[id(child)] += grads[id(node)] * local
+    return [grads.get(id(leaf), 0.0) for leaf in registers[: len(program["leaves"])]]
+
+
+def _replaced(program: Program, got: Result, tol: Tolerance, wrong: list[int]) -> str | None:
+    """A gradient that is the sum of only some of its edges' shares: ``=`` instead of ``+=``."""
     shares = edge_contributions(program)
-    root = n + len(program["ops"]) - 1
-    from_root = [sum(x for register, x in share if register == root) for share in shares]
-    if (
-        len(program["ops"]) > 1
-        and all(tol.close(g, r) for g, r in zip(got["grads"], from_root, strict=True))
-        and not any(
-            _sums_to([s for s in shares[i] if s[0] != root], got["grads"][i], tol) for i in wrong
-        )
-    ):
-        return (
-            f"{register_name(wrong[0])}.grad holds only what the last node passed down "
-            "directly: the nodes' backward functions ran from the leaves up. Run them in "
-            "reverse topological order, the root first"
-        )
     for i in wrong:
-        name, g, w = register_name(i), got["grads"][i], want["grads"][i]
-        multiple = round(g / w) if revisits and abs(w) > tol.abs_tol else 0
-        if multiple >= 2 and tol.close(g, multiple * w):
-            return (
-                f"{name}.grad is exactly {multiple} times the right gradient: a node's backward "
-                "ran more than once. Does your topological sort add a node twice (no "
-                "`visited` set)?"
-            )
-        kept = _kept_edges(shares[i], g, tol, program)
+        kept = _kept_edges(shares[i], got["grads"][i], tol, program)
         if kept is None:
             continue
         ops = sorted({_op_name(program, register) for register, _ in kept})
         built = " (or of an op it is built from)" if set(ops) & _COMPOSITE else ""
         return (
-            f"{name}.grad is what {len(kept)} of its {len(shares[i])} uses give alone: a "
-            f"gradient was replaced (=) instead of accumulated (+=), in the backward of "
-            f"{', '.join(ops)}{built}"
+            f"{register_name(i)}.grad is what {len(kept)} of its {len(shares[i])} uses give "
+            f"alone: a gradient was replaced (=) instead of accumulated (+=), in the backward "
+            f"of {', '.join(ops)}{built}"
         )
     return None
 
@@ -137,15 +190,6 @@ def _kept_edges(
     ]
     ops = {tuple(sorted({_op_name(program, r) for r, _ in subset})) for subset in matches}
     return matches[0] if len(ops) == 1 else None  # two readings: say nothing
-
-
-def _sums_to(shares: list[tuple[int, float]], got: float, tol: Tolerance) -> bool:
-    """Whether some non-empty subset of ``shares`` (at most :data:`_MAX_EDGES`) sums to ``got``."""
-    return any(
-        tol.close(got, sum(share for _, share in subset))
-        for size in range(1, min(len(shares), _MAX_EDGES) + 1)
-        for subset in combinations(shares[:_MAX_EDGES], size)
-    )
 
 
 def _swapped_operands(program: Program, got: Result, tol: Tolerance) -> str | None:

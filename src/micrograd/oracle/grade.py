@@ -69,6 +69,8 @@ def _command(args: argparse.Namespace, submission: Submission, report: Path) -> 
         words += ["--path", path]
     if not args.torch:
         words.append("--no-torch")
+    if args.strict:
+        words.append("--strict")
     if args.backward != "backward":
         words += ["--backward", args.backward]
     if args.leaf_kwargs:

@@ -48,6 +48,8 @@ def rerun_command(suite: SuiteResult, check: str | None = None) -> str:
         words += ["--path", path]
     if options.require:
         words += ["--require", ",".join(sorted(options.require))]
+    if options.strict:
+        words.append("--strict")
     if not options.use_torch:
         words.append("--no-torch")
     if suite.target.backward != "backward":
@@ -70,8 +72,13 @@ def _summary(suite: SuiteResult) -> str:
     counts = suite.counts()
     parts = [f"{n} {status.replace('_', ' ')}" for status, n in counts.items() if n]
     verdict = "PASSED" if suite.passed else "FAILED"
-    checks = _plural(len(suite.checks), "check")
-    return f"{verdict}: {checks}, {', '.join(parts)} in {suite.seconds:.1f} s"
+    checks = _plural(len(suite.counted()), "check")
+    line = f"{verdict}: {checks}, {', '.join(parts)} in {suite.seconds:.1f} s"
+    edge = suite.edge()
+    if edge and not suite.options.strict:
+        ok = sum(c.status == "passed" for c in edge)
+        line += f"\nedge group: {ok} of {len(edge)} passed (not counted; --strict counts them)"
+    return line
 
 
 def _wrap(text: str, indent: int = 0) -> list[str]:
@@ -81,14 +88,28 @@ def _wrap(text: str, indent: int = 0) -> list[str]:
     ]
 
 
+_EDGE_TITLE: Final = "edge inputs: reported apart, counted only with --strict"
+
+
 def _rows(suite: SuiteResult) -> list[str]:
-    """One row per check: its name, its status, then what it exercises and the message, wrapped."""
+    """One row per check: its name, its status, then what it exercises and the message, wrapped.
+
+    The edge group follows under a title of its own, unless the run is strict.
+    """
+    counted, edge = suite.counted(), [] if suite.options.strict else suite.edge()
     rows = [("check", "status", "op: message")]
-    rows += [(c.name, c.status.replace("_", " "), f"{c.op}: {c.message}") for c in suite.checks]
-    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    rows += [(c.name, c.status.replace("_", " "), f"{c.op}: {c.message}") for c in counted]
+    if edge:
+        rows.append(("", "", ""))
+        rows.append((_EDGE_TITLE, "", ""))
+        rows += [(c.name, c.status.replace("_", " "), f"{c.op}: {c.message}") for c in edge]
+    widths = [max(len(r[i]) for r in rows if r[0] != _EDGE_TITLE) for i in range(2)]
     start = sum(widths) + 4
     lines = []
     for i, (name, status, text) in enumerate(rows):
+        if name == _EDGE_TITLE or not name:
+            lines.append(name)
+            continue
         wrapped = textwrap.wrap(text, WIDTH - start, break_on_hyphens=False) or [""]
         lines.append(f"{name.ljust(widths[0])}  {status.ljust(widths[1])}  {wrapped[0]}".rstrip())
         lines += [" " * start + line for line in wrapped[1:]]
@@ -105,8 +126,11 @@ def table(suite: SuiteResult) -> str:
         f"seed {options.seed}, {_plural(options.max_examples, 'case')} per check, "
         f"timeout {options.timeout:g} s per check",
         *_wrap(f"tolerance: {options.tolerance.describe()}", 4),
-        "",
     ]
+    if suite.placeholders:
+        missing = ", ".join(suite.placeholders)
+        lines += _wrap(f"not installed here, imported as do-nothing placeholders: {missing}", 4)
+    lines.append("")
     if suite.cause is not None:
         lines += _wrap(f"ROOT CAUSE: {suite.cause.message}", 4)
         lines += ["", *_code(suite, suite.cause), ""]
@@ -155,13 +179,19 @@ def to_json(suite: SuiteResult) -> dict[str, Any]:
             "abs_tol": suite.options.tolerance.abs_tol,
             "rule": suite.options.tolerance.describe(),
         },
+        "strict": suite.options.strict,
         "summary": suite.counts(),
+        "root_cause": None
+        if suite.cause is None
+        else {"message": suite.cause.message, "reproducer": reproducer(suite, suite.cause)},
+        "placeholders": suite.placeholders,
         "seconds": round(suite.seconds, 3),
         "rerun": rerun_command(suite),
         "checks": [
             {
                 "name": c.name,
                 "op": c.op,
+                "group": "edge" if c in suite.edge() else "main",
                 "status": c.status,
                 "message": c.message,
                 "reproducer": reproducer(suite, c),
@@ -178,6 +208,13 @@ def to_json(suite: SuiteResult) -> dict[str, Any]:
     }
 
 
+def _cause(suite: SuiteResult) -> str:
+    """The root cause and its reproducer, as the top of a results file, or ""."""
+    if suite.cause is None:
+        return ""
+    return f"ROOT CAUSE: {suite.cause.message}\n\n{reproducer(suite, suite.cause)}\n\n"
+
+
 def gradescope(suite: SuiteResult) -> dict[str, Any]:
     """Gradescope's ``results.json``: one point per check.
 
@@ -185,18 +222,21 @@ def gradescope(suite: SuiteResult) -> dict[str, Any]:
     0), so it neither adds nor costs anything; its output says so.
     """
     tests = []
+    main = suite.counted()
     for c in suite.checks:
-        counted = c.status != "unsupported"
-        output = f"{c.status}: {c.message}"
+        counted = c.status != "unsupported" and c in main
+        output = f"{c.status.replace('_', ' ')}: {c.message}"
         code = reproducer(suite, c)
         if code:
             output += f"\n\nTo see it yourself:\n\n{code}\n"
-        if not counted:
+        if c not in main:
+            output += "\n(an edge input: reported, not graded)"
+        elif not counted:
             output += "\n(not graded: this op is optional)"
         tests.append(
             {
                 "name": f"{c.name}: {c.op}",
-                "score": 1.0 if c.status == "passed" else 0.0,
+                "score": 1.0 if counted and c.status == "passed" else 0.0,
                 "max_score": 1.0 if counted else 0.0,
                 "status": "passed" if c.status in ("passed", "unsupported") else "failed",
                 "output": output,
@@ -206,7 +246,7 @@ def gradescope(suite: SuiteResult) -> dict[str, Any]:
     return {
         "score": sum(t["score"] for t in tests),
         "max_score": sum(t["max_score"] for t in tests),
-        "output": _summary(suite) + "\n" + rerun_command(suite),
+        "output": _cause(suite) + _summary(suite) + "\n" + rerun_command(suite),
         "visibility": "visible",
         "tests": tests,
     }

@@ -54,7 +54,7 @@ def _expression(instruction: list[Any], names: list[str]) -> str:
     return f"{names[a]}.{name}()"
 
 
-def _lines(program: Program, class_name: str, stop: int | None) -> tuple[list[str], list[str]]:
+def _lines(program: Program, target: Target, stop: int | None) -> tuple[list[str], list[str]]:
     """The statements building registers up to ``stop`` (all when None), and register names.
 
     A register inside a compressed loop has the loop variable's name until the
@@ -63,7 +63,7 @@ def _lines(program: Program, class_name: str, stop: int | None) -> tuple[list[st
     n_leaves = len(program["leaves"])
     ops: list[list[Any]] = program["ops"]
     names = [register_name(i) for i in range(n_leaves + len(ops))]
-    lines = [f"{names[i]} = {class_name}({x!r})" for i, x in enumerate(program["leaves"])]
+    lines = [f"{names[i]} = {target.leaf(repr(x))}" for i, x in enumerate(program["leaves"])]
     end = len(ops) if stop is None else stop - n_leaves + 1
     i = 0
     while i < end:
@@ -116,15 +116,15 @@ def render(
     stop = None
     if error and got is not None and got.get("phase") == "forward":
         stop = int(got["step"])
-    lines, names = _lines(program, target.class_name, stop)
+    lines, names = _lines(program, target, stop)
     if stop is not None:
         lines[-1] += f"  # raises {error}"
         return "\n".join([*header, "", *lines])
     root = names[-1]
-    backward = f"{root}.backward()"
+    backward = [target.backward_call(root)] * program.get("backward_calls", 1)
     if error:
-        backward += f"  # raises {error}"
-    out = [*header, "", *lines, backward]
+        backward[-1] += f"  # raises {error}"
+    out = [*header, "", *lines, *backward]
     if error or want is None:
         return "\n".join(out)
     n_leaves = len(program["leaves"])

@@ -307,6 +307,8 @@ class Worker:
         """The parameters the graded class's constructor takes, once loaded."""
         self.backward_is_function = False
         """Whether the engine backpropagates with a module function, once loaded."""
+        self.placeholders: list[str] = []
+        """Packages the engine imported that are not installed here, given placeholders."""
         self.starts = 0
         """How many child processes were started."""
         self._proc: subprocess.Popen[bytes] | None = None
@@ -390,6 +392,7 @@ class Worker:
         self.loaded_class = str(reply["ready"])
         self.init_parameters = [str(p) for p in reply.get("init_parameters", [])]
         self.backward_is_function = bool(reply.get("backward_is_function", False))
+        self.placeholders = [str(name) for name in reply.get("placeholders", [])]
         self.load_output = str(reply.get("output", ""))
 
     def request(

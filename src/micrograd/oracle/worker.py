@@ -14,7 +14,8 @@ A *program* is a JSON-friendly dict::
              ["rnum", "-", 3, 2],       # register 3: 3 - r2   (number on the left)
              ["lnum", "**", 3, 2],      # register 4: r3 ** 2  (number on the right)
              ["un", "tanh", 4]],        # register 5: r4.tanh()
-     "root_grad": false}                # also report the root's grad after backward()
+     "root_grad": false,                # also report the root's grad after backward()
+     "backward_calls": 1}               # how many times backward() is called (default 1)
 
 The last register is the root; ``backward()`` is called on it.
 """
@@ -30,13 +31,16 @@ import operator
 import os
 import sys
 import traceback
+import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = [
+    "DISPLAY_MODULES",
     "METHODS",
     "REFERENCE_REFUSED",
     "CappedText",
+    "DisplayStubs",
     "ReferenceBlocker",
     "build",
     "evaluate",
@@ -118,7 +122,6 @@ def evaluate(
     program: Program,
     make_leaf: Callable[[float], Any],
     *,
-    none_is_zero: bool = False,
     backward: Callable[[Any], None] = _call_backward,
 ) -> Result:
     """Run ``program`` with leaves made by ``make_leaf`` and report every number.
@@ -126,8 +129,9 @@ def evaluate(
     Returns ``{"data": [...], "grads": [...], "root_grad": g, "grads_before":
     [...]}`` (``data`` of every register, ``grad`` of every leaf after
     ``backward(root)``, the root's ``grad`` or None, and every leaf's ``grad``
-    before ``backward`` or None; a ``grad`` of None counts as 0 if
-    ``none_is_zero``, as for PyTorch), or on an exception ``{"error": "Type:
+    before ``backward`` or None; a ``grad`` of None after ``backward`` counts
+    as 0, as in PyTorch, where a leaf that backward does not reach keeps
+    None), or on an exception ``{"error": "Type:
     message", "exc_type": ..., "phase": ..., "step": k, "trace": ...}`` where
     ``phase`` is ``forward``, ``backward`` or ``read`` and ``step`` is the
     register being built when it was raised.
@@ -136,15 +140,13 @@ def evaluate(
     try:
         registers, step = build(program, make_leaf)
         n = len(program["leaves"])
-        before = [None if none_is_zero else _grad_or_none(node) for node in registers[:n]]
+        before = [_grad_or_none(node) for node in registers[:n]]
         phase = "backward"
-        backward(registers[-1])
+        for _ in range(program.get("backward_calls", 1)):
+            backward(registers[-1])
         phase = "read"
         data = [_as_float(node, "data") for node in registers]
-        grads = [
-            0.0 if none_is_zero and node.grad is None else _as_float(node, "grad")
-            for node in registers[:n]
-        ]
+        grads = [0.0 if node.grad is None else _as_float(node, "grad") for node in registers[:n]]
         root_grad = _as_float(registers[-1], "grad") if program.get("root_grad") else None
     except _CAUGHT as caught:
         exc: BaseException = caught
@@ -278,8 +280,16 @@ class ReferenceBlocker:
 
     def __init__(self, package_dir: str) -> None:
         self.package_dir = os.path.realpath(package_dir)
-        self.refused = False
-        """Whether an import of ``micrograd`` found only the grader's package."""
+
+    @staticmethod
+    def refused(exc: BaseException) -> bool:
+        """Whether ``exc`` comes from an import of ``micrograd`` that found only the grader's."""
+        seen: BaseException | None = exc
+        while seen is not None:
+            if isinstance(seen, ModuleNotFoundError) and seen.msg == REFERENCE_REFUSED:
+                return True
+            seen = seen.__cause__ or seen.__context__
+        return False
 
     def _holds_reference(self, entry: str) -> bool:
         return os.path.realpath(os.path.join(entry or ".", "micrograd")) == self.package_dir
@@ -293,7 +303,6 @@ class ReferenceBlocker:
         entries = [entry for entry in sys.path if not self._holds_reference(entry)]
         spec = importlib.machinery.PathFinder.find_spec(name, entries)
         if spec is None:
-            self.refused = True
             raise ModuleNotFoundError(REFERENCE_REFUSED, name=name)
         return spec
 
@@ -304,6 +313,79 @@ class ReferenceBlocker:
             if file and os.path.realpath(file).startswith(self.package_dir + os.sep):
                 return f"{klass.__module__}.{klass.__qualname__}"
         return None
+
+
+DISPLAY_MODULES = frozenset(
+    {
+        "IPython",
+        "PIL",
+        "google",
+        "graphviz",
+        "ipywidgets",
+        "matplotlib",
+        "pandas",
+        "plotly",
+        "seaborn",
+        "sklearn",
+        "torchviz",
+        "tqdm",
+    }
+)
+"""Packages students import for plots, data and notebooks, not for the engine: when one is not
+installed where the grader runs, importing it gives a placeholder instead of an error."""
+
+
+class _Placeholder(types.ModuleType):
+    """A stand-in for a package that is not installed: any attribute, call or use is harmless."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Nothing()
+
+
+class _Nothing:
+    """What a placeholder's attributes are: callable, indexable, usable as a context."""
+
+    def __getattr__(self, name: str) -> _Nothing:
+        return self
+
+    def __call__(self, *args: object, **kwargs: object) -> _Nothing:
+        return self
+
+    def __getitem__(self, key: object) -> _Nothing:
+        return self
+
+    def __enter__(self) -> _Nothing:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+class DisplayStubs:
+    """A last-resort finder: :data:`DISPLAY_MODULES` that are not installed become placeholders."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+        """The packages replaced so far."""
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        """A placeholder's spec for a display package no other finder found, else None."""
+        top = name.partition(".")[0]
+        if top not in DISPLAY_MODULES:
+            return None
+        self.used.add(top)
+        return importlib.util.spec_from_loader(name, self, is_package=True)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        """The placeholder module."""
+        return _Placeholder(spec.name)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        """Nothing to run."""
 
 
 def _import_file(path: str, module_name: str) -> Any:
@@ -436,11 +518,13 @@ def serve(
     """Load the engine named in ``config``, then answer requests until told to stop."""
     captured = CappedText()
     sys.stdout = sys.stderr = captured
+    stubs = DisplayStubs()
+    sys.meta_path.append(stubs)
     try:
         cls, backward = _load(config, blocker)
     except _CAUGHT as exc:
         error = _describe(exc)
-        if blocker is not None and blocker.refused:
+        if ReferenceBlocker.refused(exc):
             error = f"ImportError: {REFERENCE_REFUSED}"
         send({"load_error": error, "trace": _student_trace(exc), "output": captured.take()})
         return
@@ -449,6 +533,7 @@ def serve(
             "ready": f"{cls.__module__}.{cls.__qualname__}",
             "init_parameters": _init_parameters(cls),
             "backward_is_function": not isinstance(backward, operator.methodcaller),
+            "placeholders": sorted(stubs.used),
             "output": captured.take(),
         }
     )
@@ -530,7 +615,7 @@ def run_network(
             grads.append([_as_float(p, "grad") for p in params])
     except _CAUGHT as exc:
         error = _describe(exc)
-        if blocker is not None and blocker.refused and phase == "load":
+        if ReferenceBlocker.refused(exc):
             error = f"ImportError: the nn module {REFERENCE_REFUSED[3:]}"
         return {"error": error, "exc_type": type(exc).__name__, "phase": phase}
     return {"outputs": outputs, "grads": grads}
