@@ -15,7 +15,7 @@ from micrograd.oracle.report import rerun_command
 from micrograd.oracle.reproducer import render
 from micrograd.oracle.runner import parse_target
 from micrograd.oracle.suite import STATUSES, CheckResult, Options, SuiteResult, run_suite
-from tests.oracle.helpers import FAST, engine, engine_file, graded
+from tests.oracle.helpers import ENGINES, FAST, engine, engine_file, graded
 
 
 def _run_python(code: str) -> str:
@@ -202,3 +202,58 @@ class TestPrintedOutput:
         )
         suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"tanh"})))
         assert "your engine printed:\n    hello" in report.table(suite)
+
+
+class TestRootCauseAndGroups:
+    """The root cause heads every report; the edge group is set apart; conventions are repeated."""
+
+    def test_the_text_report_opens_with_the_root_cause(self) -> None:
+        """A hanging backward() is named once, above the table, whose rows say not graded."""
+        suite = graded(engine("bug_hang_all"))
+        text = report.table(suite)
+        assert text.index("ROOT CAUSE: backward() never returns") < text.index("check  ")
+        assert text.count("# this hangs") == 1
+        assert "not graded" in text
+        assert all(
+            len(line) <= report.WIDTH for line in text.splitlines() if "sys.path" not in line
+        )
+
+    def test_results_files_carry_the_root_cause(self) -> None:
+        """Gradescope's output and the JSON report both hold the root cause."""
+        suite = graded(engine("bug_no_seed"))
+        assert report.gradescope(suite)["output"].startswith("ROOT CAUSE: backward() does not set")
+        data = report.to_json(suite)
+        assert data["root_cause"]["message"].startswith("backward() does not set")
+        assert data["passed"] is False
+
+    def test_the_edge_group_has_its_own_title_and_summary(self) -> None:
+        """Edge rows come after their title; the summary counts them apart."""
+        text = report.table(graded(engine("correct_closures")))
+        assert text.index("edge inputs: reported apart") < text.index("deep_chain_5000")
+        assert "edge group: 3 of 6 passed (not counted; --strict counts them)" in text
+        assert "PASSED: 26 checks, 26 passed" in text
+
+    def test_the_rerun_line_repeats_conventions_and_strict(self, tmp_path: Path) -> None:
+        """--strict, --backward and --leaf-kwargs are part of the command that reruns a check."""
+        target = replace(
+            parse_target(engine("correct_closures")),
+            backward="backprop",
+            leaf_kwargs=(("requires_grad", True),),
+        )
+        suite = SuiteResult(target, "x.Value", replace(FAST, strict=True), [])
+        command = report.rerun_command(suite, "add")
+        assert "--strict --no-torch --backward backprop --leaf-kwargs requires_grad=True" in command
+        assert target.leaf("2.0") == "Value(2.0, requires_grad=True)"
+        assert target.backward_call("c") == "c.backprop()"
+
+    def test_missing_display_packages_are_listed(self, tmp_path: Path) -> None:
+        """A plotting package that is not installed becomes a placeholder; the header says so."""
+        path = tmp_path / "engine.py"
+        path.write_text(
+            "import torchviz\nfrom torchviz import make_dot\nmake_dot(1).render()\n"
+            "with torchviz.anything(): torchviz.x[0]\n"
+            + (ENGINES / "correct_closures.py").read_text()
+        )
+        suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"add"})))
+        assert suite.placeholders == ["torchviz"]
+        assert "imported as do-nothing placeholders: torchviz" in report.table(suite)

@@ -216,3 +216,69 @@ class TestNotebooksAndFolders:
             pytest.raises(LoadError, match="graded with Python 3"),
         ):
             child.start()
+
+
+class TestCommandLine:
+    """The conventions and the edge group from the command line, in check and grade."""
+
+    def test_leaf_keywords_from_the_command_line(self, tmp_path: Path) -> None:
+        """--leaf-kwargs makes every leaf with the keyword, which this engine's leaves need."""
+        path = tmp_path / "engine.py"
+        path.write_text(
+            CLOSURES.replace(
+                "    def __init__(self, data, _children=(), _op=''):\n",
+                "    def __init__(self, data, _children=(), _op='', requires_grad=None):\n"
+                "        if requires_grad is None and not (_children or isinstance(data, int)):\n"
+                "            raise ValueError('a leaf needs requires_grad')\n",
+            )
+        )
+        args = ["check", str(path), *QUICK, "--only", "add,tanh"]
+        assert main([*args, "--leaf-kwargs", "requires_grad=True"]) == 0
+        assert main(args) == 1
+
+    def test_what_an_engine_printed_before_failing_to_load(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A load error shows what the engine printed, and where it raised."""
+        path = tmp_path / "engine.py"
+        path.write_text("print('loading my data')\nopen('data.csv')\n")
+        assert main(["check", str(path), *QUICK]) == 2
+        err = capsys.readouterr().err
+        assert "it printed:\n    loading my data" in err
+        assert f'File "{path}", line 2' in err
+
+    def test_grade_passes_conventions_and_strict_on(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Every submission of grade is checked with --strict, --backward and --leaf-kwargs."""
+        subs = tmp_path / "subs"
+        (subs / "ann").mkdir(parents=True)
+        (subs / "ann" / "engine.py").write_text(
+            CLOSURES.replace("def backward(self):", "def backprop(self, scale=1.0):")
+        )
+        (subs / "bo").mkdir()
+        _notebook(
+            subs / "bo" / "work.ipynb",
+            CLOSURES.replace("def backward(self):", "def backprop(self):"),
+        )
+        out = tmp_path / "out"
+        args = ["--out", str(out), *QUICK, "--only", "add", "--backward", "backprop"]
+        args += ["--leaf-kwargs", "_op=1", "--strict"]
+        assert main(["grade", str(subs), *args]) == 0
+        assert "2 of 2 submissions passed" in capsys.readouterr().out
+        report = json.loads((out / "ann.json").read_text())
+        assert report["strict"] is True
+        assert "--backward backprop --leaf-kwargs _op=1" in report["rerun"]
+
+    def test_the_plugin_reports_a_root_cause_and_strict(self, pytester: pytest.Pytester) -> None:
+        """Each test the root cause breaks fails with it; --micrograd-strict is in the header."""
+        engine = pytester.path / "engine.py"
+        engine.write_text(CLOSURES.replace("        self.grad = 1\n", ""))
+        selected = "(add or sub or mul) and not number and not radd and not rsub and not rmul"
+        result = pytester.runpytest_subprocess(
+            f"--micrograd-impl={engine}", "--micrograd-strict", "-k", selected
+        )
+        result.assert_outcomes(failed=3, deselected=29)
+        result.stdout.fnmatch_lines(
+            ["reproduce with: pytest * --micrograd-strict", "root cause: backward() does not set*"]
+        )

@@ -590,8 +590,11 @@ def check_named(name: str) -> Check:
 
 
 def closure(names: Iterable[str]) -> frozenset[str]:
-    """``names`` and every check they depend on, so that a check reruns alone as it ran in full."""
-    wanted = set(names)
+    """``names`` and every check they depend on, so that a check reruns alone as it ran in full.
+
+    ``root_seed`` is always in: it is cheap, and tells a root cause apart.
+    """
+    wanted = {*names, "root_seed"}
     for check in CATALOGUE:
         if check.name in wanted:
             wanted |= check.depends

@@ -57,7 +57,7 @@ def diagnose(program: Program, want: Result, got: Result, tol: Tolerance) -> str
     a walk of the graph that visits a node twice or runs the nodes' backward
     in the wrong order (every leaf's gradient exactly as that walk gives);
     a gradient replaced instead of accumulated (a leaf's gradient the sum of
-    only some of its uses' shares).
+    only some of its uses' shares). When two readings fit, neither is given.
     """
     if "error" in got or "error" in want:
         return None
@@ -69,7 +69,12 @@ def diagnose(program: Program, want: Result, got: Result, tol: Tolerance) -> str
         return None
     if program.get("backward_calls", 1) > 1:
         return _kept_interior(program, got, tol)
-    return _faulty_walk(program, got, tol) or _replaced(program, got, tol, wrong)
+    walked = _faulty_walk(program, got, tol)
+    shares = edge_contributions(program)
+    if walked is not None:  # unless a replaced gradient also fits: then say neither
+        plausible = any(_matches(shares[i], got["grads"][i], tol) for i in wrong)
+        return None if plausible else walked
+    return _replaced(program, shares, got, tol, wrong)
 
 
 def _kept_interior(program: Program, got: Result, tol: Tolerance) -> str | None:
@@ -159,9 +164,14 @@ def walk(
     return [grads.get(id(leaf), 0.0) for leaf in registers[: len(program["leaves"])]]
 
 
-def _replaced(program: Program, got: Result, tol: Tolerance, wrong: list[int]) -> str | None:
+def _replaced(
+    program: Program,
+    shares: list[list[tuple[int, float]]],
+    got: Result,
+    tol: Tolerance,
+    wrong: list[int],
+) -> str | None:
     """A gradient that is the sum of only some of its edges' shares: ``=`` instead of ``+=``."""
-    shares = edge_contributions(program)
     for i in wrong:
         kept = _kept_edges(shares[i], got["grads"][i], tol, program)
         if kept is None:
@@ -180,16 +190,23 @@ def _kept_edges(
     shares: list[tuple[int, float]], got: float, tol: Tolerance, program: Program
 ) -> list[tuple[int, float]] | None:
     """The proper, non-empty subset of ``shares`` that sums to ``got``, if one does."""
+    matches = _matches(shares, got, tol)
+    ops = {tuple(sorted({_op_name(program, r) for r, _ in subset})) for subset in matches}
+    return matches[0] if len(ops) == 1 else None  # two readings: say nothing
+
+
+def _matches(
+    shares: list[tuple[int, float]], got: float, tol: Tolerance
+) -> list[list[tuple[int, float]]]:
+    """The proper, non-empty subsets of ``shares`` that sum to ``got`` (none past 10 edges)."""
     if not 2 <= len(shares) <= _MAX_EDGES:
-        return None
-    matches = [
+        return []
+    return [
         list(subset)
         for size in range(1, len(shares))
         for subset in combinations(shares, size)
         if tol.close(got, sum(share for _, share in subset))
     ]
-    ops = {tuple(sorted({_op_name(program, r) for r, _ in subset})) for subset in matches}
-    return matches[0] if len(ops) == 1 else None  # two readings: say nothing
 
 
 def _swapped_operands(program: Program, got: Result, tol: Tolerance) -> str | None:

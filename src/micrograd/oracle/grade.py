@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from micrograd.oracle.checks import CATALOGUE
 from micrograd.oracle.suite import STATUSES
+from micrograd.oracle.targets import find_engine
 
 __all__ = ["Submission", "find_submissions", "grade"]
 
@@ -38,7 +40,10 @@ def find_submissions(
 ) -> list[Submission]:
     """The submissions named by ``targets``: files, or folders of files or of folders.
 
-    In a submission folder, ``nn_file`` (when given and present) is its nn module.
+    A submission folder's engine is ``file_name`` in it or, failing that, the
+    one file :func:`~micrograd.oracle.targets.find_engine` finds there
+    (``micrograd/engine.py``, a notebook …); ``nn_file`` (when given and
+    present) is its nn module.
     """
     found: list[Submission] = []
     for text in targets:
@@ -49,11 +54,14 @@ def find_submissions(
         for entry in sorted(path.iterdir()):
             if entry.is_dir():
                 engine = entry / file_name
+                if not engine.is_file():
+                    with contextlib.suppress(LookupError):  # none, or several: reported as missing
+                        engine = find_engine(entry, class_name)
                 target = f"{engine}:{class_name}" if engine.is_file() else ""
                 nn = entry / nn_file if nn_file else None
                 nn_target = f"{nn}:MLP" if nn is not None and nn.is_file() else ""
                 found.append(Submission(_safe(entry.name), target, nn_target))
-            elif entry.suffix == ".py":
+            elif entry.suffix in (".py", ".ipynb"):
                 found.append(Submission(_safe(entry.stem), f"{entry}:{class_name}"))
     return found
 

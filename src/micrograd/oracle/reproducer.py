@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from micrograd.oracle.compare import Tolerance, register_name
@@ -110,7 +111,7 @@ def render(
         tolerance: How numbers are compared, to mark the wrong ones.
         note: A comment for the first line.
     """
-    header = [f"# {note}"] if note else []
+    header = [f"# {line}" for line in textwrap.wrap(note, 78)]
     header += target.import_line().splitlines()
     error = got.get("error") if got else None
     stop = None
@@ -136,8 +137,6 @@ def render(
     quantities.append((f"{root}.data", want["data"][-1], got["data"][-1] if got else None))
     for i in range(n_leaves):
         quantities.append((f"{names[i]}.grad", want["grads"][i], got["grads"][i] if got else None))
-    if program.get("root_grad") and program["ops"]:
-        quantities.append((f"{root}.grad", want["root_grad"], got["root_grad"] if got else None))
     for text, w, g in quantities:
         line = f'print("{text} =", {text}, "expected", {w!r})'
         if g is not None and not tolerance.close(g, w):

@@ -58,6 +58,7 @@ _PHASES: Final = {
 _ISOLATE_SECONDS: Final = 5.0  # at most this long spent finding the case that hangs or crashes
 _SHRINK_SECONDS: Final = 60.0  # a safety cap only: shrinking is bounded by its count of cases
 _OP_NAMES: Final = frozenset(c.name for c in CATALOGUE if c.kind == "op")
+_CHAINS: Final = frozenset({"deep_chain", "deep_chain_5000"})  # RecursionError: find the depth
 EDGE_NAMES: Final = frozenset(c.name for c in CATALOGUE if c.kind == "edge")
 """The checks of the edge group."""
 _FAULTS: Final = frozenset({"failed", "error", "timeout"})
@@ -556,7 +557,11 @@ def _each(worker: Worker, options: Options) -> tuple[list[CheckResult], CheckRes
             result = CheckResult(
                 check.name, check.op, "error", f"restarting the engine failed: {exc}"
             )
-        if result.status == "error" and "RecursionError" in result.message:
+        if (
+            check.name in _CHAINS
+            and result.status == "error"
+            and "RecursionError" in result.message
+        ):
             result.message = _recursion_depth(worker, options) or result.message
         if result.status == "passed":
             passed.add(check.name)
