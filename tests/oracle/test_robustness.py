@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from micrograd.oracle import report, suite
 from micrograd.oracle.checks import Check
-from micrograd.oracle.runner import Worker, parse_target
+from micrograd.oracle.runner import Worker, WorkerTimeout, parse_target
 from micrograd.oracle.suite import run_check, run_suite
 from tests.oracle.helpers import ENGINES, FAST, engine, engine_file
 from tests.oracle.planted import edited
@@ -227,3 +227,98 @@ class TestNeuralNetworkEdges:
         ((status, message),) = _nn_suite(engine("correct_closures"), nn)
         assert status == "error"
         assert "exited with status 5" in message
+
+
+class TestShrinking:
+    """Shrinking stops in time and keeps what it found; plainer cases keep the failure."""
+
+    def test_a_shrink_out_of_time_keeps_the_first_failure(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With no time to shrink, the failure found while drawing is the reproducer."""
+        monkeypatch.setattr(suite, "_SHRINK_SECONDS", 0.0)
+        options = replace(FAST, only=frozenset({"tanh"}))
+        (result,) = run_suite(parse_target(engine("bug_tanh_rule")), options).checks
+        assert result.status == "failed"
+        assert result.program is not None
+
+    def test_unused_leaves_are_dropped_and_registers_renumbered(self) -> None:
+        """A leaf no op reads goes; every kind of instruction reads the renumbered registers."""
+        program = {
+            "leaves": [1.5, 9.0, 2.25],
+            "ops": [
+                ["rnum", "-", 3, 2],
+                ["un", "tanh", 3],
+                ["lnum", "*", 4, 2],
+                ["bin", "+", 5, 0],
+            ],
+        }
+        (dropped, *rounded) = suite._plainer_programs(program)
+        assert dropped["leaves"] == [1.5, 2.25]
+        assert dropped["ops"] == [
+            ["rnum", "-", 3, 1],
+            ["un", "tanh", 2],
+            ["lnum", "*", 3, 2],
+            ["bin", "+", 4, 0],
+        ]
+        assert [p["leaves"] for p in rounded] == [[2.0, 2.25], [1.5, 2.0]]
+
+    def test_round_leaves_are_left_as_they_are(self) -> None:
+        """A program with nothing to drop or round has no plainer form."""
+        assert list(suite._plainer_programs({"leaves": [2.0], "ops": [["un", "exp", 0]]})) == []
+
+
+class _Worker:
+    """A stand-in for the child: chains fail past ``limit`` nodes, or every request hangs."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+
+    def request(
+        self, programs: list[dict[str, object]], timeout: float
+    ) -> tuple[list[object], str]:
+        if self.limit is None:
+            raise WorkerTimeout("no answer")
+        (program,) = programs
+        ops = program["ops"]
+        assert isinstance(ops, list)
+        deep = len(ops) > self.limit
+        return [{"error": "RecursionError: maximum depth"} if deep else {"data": []}], ""
+
+
+class TestRecursionDepth:
+    """A RecursionError in a long chain is told with the depth where it starts."""
+
+    def test_the_depth_is_found_by_halving(self) -> None:
+        """Chains fail past 1,000 nodes: the message says about 1,000."""
+        message = suite._recursion_depth(_Worker(1000), FAST)  # type: ignore[arg-type]  # a stand-in
+        assert message is not None
+        depth = int(message.split("about ")[1].split(" ")[0])
+        assert 950 <= depth <= 1000
+
+    def test_an_engine_that_stops_answering_gets_no_depth(self) -> None:
+        """When halving hangs, the original message stands."""
+        assert suite._recursion_depth(_Worker(None), FAST) is None  # type: ignore[arg-type]  # a stand-in
+
+
+class TestRootCauses:
+    """Each kind of root cause is named with what the student should look at."""
+
+    def test_backward_that_only_seeds_the_root(self, tmp_path: Path) -> None:
+        """The root gets 1 but nothing propagates: backward() changed no gradient."""
+        path = tmp_path / "engine.py"
+        path.write_text(CLOSURES.replace("            v._backward()\n", "            pass\n"))
+        found = run_suite(parse_target(str(path)), FAST)
+        assert found.cause is not None
+        assert found.cause.message.startswith("backward() changed no gradient")
+        assert {c.status for c in found.checks} == {"not_graded"}
+
+    def test_backward_that_always_raises(self, tmp_path: Path) -> None:
+        """The same exception in every backward() is one root cause that names it."""
+        path = tmp_path / "engine.py"
+        path.write_text(
+            CLOSURES.replace("        topo = []\n", "        raise RuntimeError('todo')\n")
+        )
+        found = run_suite(parse_target(str(path)), FAST)
+        assert found.cause is not None
+        assert found.cause.message.startswith("backward() raises RuntimeError on every graph")

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from micrograd.cli import main
-from micrograd.oracle.runner import LoadError, Worker, parse_target, same_notebook
+from micrograd.oracle.runner import (
+    REFERENCE_PACKAGE,
+    LoadError,
+    Worker,
+    parse_target,
+    same_notebook,
+)
 from micrograd.oracle.suite import run_suite
 from tests.oracle.helpers import ENGINES, FAST
 
@@ -282,3 +288,102 @@ class TestCommandLine:
         result.stdout.fnmatch_lines(
             ["reproduce with: pytest * --micrograd-strict", "root cause: backward() does not set*"]
         )
+
+
+class TestLoadingEdges:
+    """Odd but real ways a submission is laid out, each loaded or refused with a reason."""
+
+    def test_a_file_of_the_graders_own_package_is_refused(self) -> None:
+        """Pointing check at a file inside micrograd-ref itself grades nothing."""
+        worker_file = Path(REFERENCE_PACKAGE) / "oracle" / "worker.py"
+        target = parse_target(f"{worker_file}:CappedText")
+        with Worker(target) as child, pytest.raises(LoadError, match="micrograd-ref's own"):
+            child.start()
+
+    def test_a_missing_package_that_is_not_for_plots_is_an_error(self, tmp_path: Path) -> None:
+        """Only display packages get placeholders: a missing library the engine uses is an error."""
+        path = tmp_path / "engine.py"
+        path.write_text("import no_such_library_anywhere\n" + CLOSURES)
+        with Worker(parse_target(str(path))) as child, pytest.raises(LoadError, match="no_such"):
+            child.start()
+
+    def test_a_package_of_the_same_name_elsewhere_is_named(self, tmp_path: Path) -> None:
+        """A regular package called like the student's folder, earlier on the path, is named."""
+        other = tmp_path / "other" / "pkg"
+        other.mkdir(parents=True)
+        (other / "__init__.py").write_text("")
+        (other / "engine.py").write_text("")
+        mine = tmp_path / "project" / "pkg"
+        mine.mkdir(parents=True)
+        (mine / "engine.py").write_text(CLOSURES)
+        (mine / "nn.py").write_text("from pkg.engine import Value\n")
+        target = parse_target(str(mine / "engine.py"), paths=(str(tmp_path / "other"),))
+        assert target.module == "pkg.engine"
+        with Worker(target) as child, pytest.raises(LoadError, match="shadows yours"):
+            child.start()
+
+    def test_a_file_named_like_a_module_the_grader_uses(self, tmp_path: Path) -> None:
+        """json.py is loaded under another name, so that it shadows nothing."""
+        path = tmp_path / "json.py"
+        path.write_text(CLOSURES)
+        suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"add"})))
+        assert suite.loaded == "student_json.Value"
+        assert suite.passed
+
+    def test_no_backward_and_nothing_like_it(self, tmp_path: Path) -> None:
+        """A class with no backward-like method: the error says so, without a suggestion."""
+        path = tmp_path / "engine.py"
+        path.write_text("class Value:\n    def __init__(self, data):\n        self.data = data\n")
+        with Worker(parse_target(str(path))) as child, pytest.raises(LoadError) as caught:
+            child.start()
+        assert str(caught.value).endswith(
+            "has no method backward() and its module no function backward"
+        )
+
+    def test_an_nn_module_importing_the_grader_is_an_error(self, tmp_path: Path) -> None:
+        """nn.py with from micrograd.engine import Value, and no micrograd of the student's."""
+        (tmp_path / "engine.py").write_text(CLOSURES)
+        (tmp_path / "nn.py").write_text(
+            LECTURE_NN.replace("from correct_closures import", "from micrograd.engine import")
+        )
+        nn = parse_target(str(tmp_path / "nn.py"), default_class="MLP")
+        target = replace(parse_target(str(tmp_path / "engine.py")), nn=nn)
+        (result,) = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}))).checks
+        assert result.status == "error"
+        assert "the nn module imports micrograd-ref's own package" in result.message
+
+    def test_the_import_line_of_a_package_member(self, tmp_path: Path) -> None:
+        """A member of a regular package is imported through it; a namespace one as a file."""
+        package = tmp_path / "mygrad"
+        package.mkdir()
+        (package / "engine.py").write_text(CLOSURES)
+        (package / "nn.py").write_text("from mygrad.engine import Value\n")
+        namespace = parse_target(str(package / "engine.py"))
+        assert namespace.module == "mygrad.engine"
+        assert namespace.import_line().endswith("from engine import Value")
+        (package / "__init__.py").write_text("")
+        regular = parse_target(str(package / "engine.py"))
+        assert regular.import_line() == (
+            f"import sys; sys.path.insert(0, {str(tmp_path)!r})\nfrom mygrad.engine import Value"
+        )
+
+    def test_relative_imports_make_a_package_member(self, tmp_path: Path) -> None:
+        """--nn pkg/nn.py with from .engine import Value loads as pkg.nn, beside pkg.engine."""
+        package = tmp_path / "pkg"
+        package.mkdir()
+        (package / "engine.py").write_text(CLOSURES)
+        (package / "nn.py").write_text(
+            LECTURE_NN.replace("from correct_closures import", "from .engine import")
+        )
+        nn = parse_target(str(package / "nn.py"), default_class="MLP")
+        assert nn.module == "pkg.nn"
+        target = replace(parse_target(str(package / "engine.py")), nn=nn)
+        (result,) = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}))).checks
+        assert result.status == "passed"
+
+    def test_a_folder_that_cannot_be_a_package(self, tmp_path: Path) -> None:
+        """Relative imports in a folder named my-grad: loaded as a plain file, as Python would."""
+        folder = tmp_path / "my-grad"
+        folder.mkdir()
+        (folder / "nn.py").write_text("from .engine import Value\n")
+        assert parse_target(str(folder / "nn.py")).module == "nn"

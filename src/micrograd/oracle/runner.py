@@ -18,7 +18,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
 
-from micrograd.oracle.targets import NotebookSource, find_engine, notebook_source, write_module
+from micrograd.oracle.targets import (
+    NotebookSource,
+    find_engine,
+    notebook_source,
+    package_module,
+    write_module,
+)
 
 __all__ = [
     "REFERENCE_PACKAGE",
@@ -136,8 +142,9 @@ class Target:
             return f"# in a new cell after code cell {last} of {Path(self.notebook_path).name}"
         if self.kind == "module":
             return f"from {self.location} import {name}"
-        module = self.module or Path(self.location).stem
-        folder = Path(self.location).parent
+        module, folder = self.module or Path(self.location).stem, Path(self.location).parent
+        if not (folder / "__init__.py").is_file():  # no package to import it through: a
+            module = Path(self.location).stem  # namespace package loses to an installed one
         for _ in range(module.count(".")):
             folder = folder.parent
         return f"import sys; sys.path.insert(0, {str(folder)!r})\nfrom {module} import {name}"
@@ -154,9 +161,6 @@ class Target:
         return f"{root}.{self.backward}()"
 
 
-_RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.MULTILINE)
-
-
 def _imports_package(folder: Path, name: str) -> bool:
     """Whether a Python file in ``folder`` imports ``name`` as a package (``from name.x``)."""
     pattern = re.compile(rf"^\s*(from|import)\s+{re.escape(name)}\.", re.MULTILINE)
@@ -170,28 +174,26 @@ def _imports_package(folder: Path, name: str) -> bool:
 def package_name(path: Path) -> str:
     """The module name a student's file is imported as: dotted when it belongs to a package.
 
-    A file belongs to a package when its folder has an ``__init__.py`` (then
-    every enclosing folder with one counts too), or when its folder's name is
-    an identifier and the file uses relative imports (``from .engine import
-    Value``) or a file beside it imports the folder as a package (``from
-    micrograd.engine import Value`` in Karpathy's layout, ``__init__.py`` or
-    not). Otherwise it is the file's stem.
+    A file whose relative imports (``from .engine import Value``) need it to
+    be a package member gets the name :func:`~micrograd.oracle.targets.package_module`
+    gives; one in a folder with an ``__init__.py`` is named through every
+    enclosing folder that has one; one whose folder's name is an identifier
+    that a file beside it imports as a package (``from micrograd.engine import
+    Value`` in Karpathy's layout, ``__init__.py`` or not) is ``folder.stem``.
+    Otherwise it is the file's stem.
     """
+    with contextlib.suppress(ValueError):  # a relative import Python could not follow either
+        member = package_module(path)
+        if member is not None:
+            return member[1]
     parts = [path.stem]
     folder = path.parent
-    if (folder / "__init__.py").is_file():
-        while (folder / "__init__.py").is_file() and folder.name.isidentifier():
-            parts.insert(0, folder.name)
-            folder = folder.parent
-        return ".".join(parts)
-    text = ""
-    with contextlib.suppress(OSError, UnicodeDecodeError):
-        text = path.read_text(encoding="utf-8")
-    if folder.name.isidentifier() and (
-        _RELATIVE_IMPORT.search(text) or _imports_package(folder, folder.name)
-    ):
-        return f"{folder.name}.{path.stem}"
-    return path.stem
+    while (folder / "__init__.py").is_file() and folder.name.isidentifier():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    if len(parts) == 1 and folder.name.isidentifier() and _imports_package(folder, folder.name):
+        parts.insert(0, folder.name)
+    return ".".join(parts)
 
 
 def parse_target(

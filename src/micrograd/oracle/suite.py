@@ -217,6 +217,8 @@ class _Grader:
         """The program being run, for the reproducer of a timeout or a crash."""
         self.batch: list[Program] = []
         """The programs of the current request, when more than one."""
+        self.broke = False
+        """Whether the engine hung or crashed while a failure was shrunk."""
 
     def which(self) -> str:
         """After a timeout or a crash: find the case to blame, and say how sure that is.
@@ -335,17 +337,13 @@ class _Grader:
         stops an engine that makes it run for over a minute.
         """
         best: list[CheckResult] = [first]
-        stopped = [False]  # out of time, or the engine died: answer False until find() gives up
         deadline = time.monotonic() + _SHRINK_SECONDS
 
         def fails(program: Program) -> bool:
-            if stopped[0]:
-                return False
-            failure = self._fails_alike(program, first.status, deadline)
-            if failure is not None and failure.diagnosis != first.diagnosis:
-                failure = None  # keep the misconception named: a case that hides it is no smaller
+            if self.broke or time.monotonic() > deadline:
+                return False  # until find() gives up
+            failure = self._fails_alike(program, first)
             if failure is None:
-                stopped[0] = time.monotonic() > deadline
                 return False
             if _size(program) <= _size(best[0].program):
                 best[0] = failure
@@ -366,29 +364,28 @@ class _Grader:
                 ),
                 random=random.Random(self.options.seed),
             )
-        return self._plainer(best[0], deadline)
-
-    def _fails_alike(self, program: Program, status: str, deadline: float) -> CheckResult | None:
-        """The failure ``program`` gives, if it fails with ``status``; None otherwise."""
-        timeout = min(self.options.timeout, deadline - time.monotonic())
-        if timeout <= 0:
-            return None
-        try:
-            got, output = self.worker.request([program], timeout)
-        except (WorkerTimeout, WorkerCrashed, LoadError):
-            return None
-        if output:
-            self.output.append(output)
-        failure = self.grade(program, got[0])
-        return failure if failure is not None and failure.status == status else None
-
-    def _plainer(self, failure: CheckResult, deadline: float) -> CheckResult:
-        """``failure`` without unused leaves, with rounder numbers where it still fails so."""
+        failure = best[0]
         assert failure.program is not None  # only drawn cases are shrunk
         for candidate in _plainer_programs(failure.program):
-            simpler = self._fails_alike(candidate, failure.status, deadline)
-            if simpler is not None and simpler.diagnosis == failure.diagnosis:
-                failure = simpler
+            if self.broke or time.monotonic() > deadline:
+                break
+            failure = self._fails_alike(candidate, failure) or failure
+        return failure
+
+    def _fails_alike(self, program: Program, like: CheckResult) -> CheckResult | None:
+        """The failure ``program`` gives, if it is ``like``'s (status and diagnosis); else None.
+
+        A hang or a crash of the engine stops all further shrinking (``broke``).
+        """
+        try:
+            got, output = self.worker.request([program], self.options.timeout)
+        except (WorkerTimeout, WorkerCrashed, LoadError):
+            self.broke = True
+            return None
+        self.output.append(output)
+        failure = self.grade(program, got[0])
+        if failure is None or (failure.status, failure.diagnosis) != (like.status, like.diagnosis):
+            return None  # a case that hides the misconception named is no smaller
         return failure
 
 
@@ -589,12 +586,10 @@ def _recursion_depth(worker: Worker, options: Options) -> str | None:
             (got,), _ = worker.request([chain(0.5, 0.25, middle, 0)], options.timeout)
         except (WorkerTimeout, WorkerCrashed, LoadError):
             return None
-        if "error" not in got:
-            low = middle
-        elif "RecursionError" in got["error"]:
+        if "RecursionError" in got.get("error", ""):
             high = middle
         else:
-            return None
+            low = middle
     return (
         f"backward() raises RecursionError on chains longer than about {low} nodes: a "
         "recursive topological sort needs one Python frame per node, and Python allows about "

@@ -23,6 +23,7 @@ The last register is the root; ``backward()`` is called on it.
 from __future__ import annotations
 
 import functools
+import importlib.abc
 import importlib.machinery
 import importlib.util
 import inspect
@@ -269,7 +270,7 @@ REFERENCE_REFUSED = (
 """Why a student's ``import micrograd`` failed, when only the grader's package has that name."""
 
 
-class ReferenceBlocker:
+class ReferenceBlocker(importlib.abc.MetaPathFinder):
     """A meta path finder that resolves ``micrograd`` to anything but the grader's own package.
 
     A student's package called ``micrograd`` (Karpathy's layout, with or
@@ -363,7 +364,7 @@ class _Nothing:
         return None
 
 
-class DisplayStubs:
+class DisplayStubs(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """A last-resort finder: :data:`DISPLAY_MODULES` that are not installed become placeholders."""
 
     def __init__(self) -> None:
@@ -391,14 +392,14 @@ class DisplayStubs:
 def _import_file(path: str, module_name: str) -> Any:
     """Execute the file at ``path`` as module ``module_name`` (a package member if dotted)."""
     if "." in module_name:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            module = None
-        file = getattr(module, "__file__", None)
-        if file and os.path.realpath(file) == os.path.realpath(path):
-            return module
-        module_name = module_name.rpartition(".")[2]
+        module = importlib.import_module(module_name)
+        found = os.path.realpath(str(getattr(module, "__file__", "")))
+        if found != os.path.realpath(path):
+            raise ImportError(
+                f"importing {os.path.basename(path)} as {module_name} finds {found} instead: "
+                f"a package called {module_name.partition('.')[0]} there shadows yours"
+            )
+        return module
     loaded = sys.modules.get(module_name)
     if getattr(loaded, "__file__", None) == path:
         return loaded  # the engine's own module, asked for again by the nn check
@@ -474,12 +475,10 @@ def backward_caller(cls: type, name: str) -> Callable[[Any], None]:
     )
 
 
-def _init_parameters(cls: type) -> list[str]:
-    """The names of the parameters ``cls(...)`` takes, or [] when Python cannot tell."""
-    try:
-        return list(inspect.signature(cls).parameters)
-    except (TypeError, ValueError):
-        return []
+def _init_names(cls: type) -> list[str]:
+    """The names ``cls.__init__``'s code uses, its parameters first ([] for a built-in one)."""
+    code = getattr(getattr(cls, "__init__", None), "__code__", None)
+    return list(getattr(code, "co_varnames", ()))
 
 
 FILE_SIZE_LIMIT = 64 * 1024**2
@@ -496,12 +495,12 @@ def _limit_resources(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _load(config: dict[str, Any], blocker: ReferenceBlocker | None) -> tuple[type, Any]:
+def _load(config: dict[str, Any], blocker: ReferenceBlocker) -> tuple[type, Any]:
     """The student's class and how to call its backward, as ``config`` describes them."""
     cls = load_class(
         config["target"], config["kind"], config["class_name"], config.get("module", "")
     )
-    copied = blocker.origin(cls) if blocker is not None else None
+    copied = blocker.origin(cls)
     if copied is not None:
         raise LookupError(
             f"the class graded, {copied}, is micrograd-ref's own; hand in your own engine"
@@ -513,7 +512,7 @@ def serve(
     config: dict[str, Any],
     receive: Callable[[], Any],
     send: Callable[[Any], None],
-    blocker: ReferenceBlocker | None = None,
+    blocker: ReferenceBlocker,
 ) -> None:
     """Load the engine named in ``config``, then answer requests until told to stop."""
     captured = CappedText()
@@ -531,7 +530,7 @@ def serve(
     send(
         {
             "ready": f"{cls.__module__}.{cls.__qualname__}",
-            "init_parameters": _init_parameters(cls),
+            "init_parameters": _init_names(cls),
             "backward_is_function": not isinstance(backward, operator.methodcaller),
             "placeholders": sorted(stubs.used),
             "output": captured.take(),
@@ -545,8 +544,7 @@ def serve(
             return
         if "networks" in request:
             results = [
-                run_network(config["nn"], network, cls, backward, blocker)
-                for network in request["networks"]
+                run_network(config["nn"], network, cls, backward) for network in request["networks"]
             ]
         else:
             results = []
@@ -565,7 +563,6 @@ def run_network(
     network: dict[str, Any],
     graded: type,
     backward: Callable[[Any], None] = _call_backward,
-    blocker: ReferenceBlocker | None = None,
 ) -> Result:
     """Build the student's MLP, give it ``network["params"]`` and run every input through it.
 
@@ -591,8 +588,6 @@ def run_network(
         if strangers:
             kind = type(strangers[0])
             where = f"{kind.__module__}.{kind.__qualname__}"
-            if blocker is not None and blocker.origin(kind):
-                where += ", micrograd-ref's own"
             raise TypeError(
                 f"parameters() holds {where} objects, not the {graded.__qualname__} being "
                 f"graded ({graded.__module__}.{graded.__qualname__}): build the MLP on your own "
@@ -647,8 +642,6 @@ def main(argv: Sequence[str]) -> None:
     _limit_resources(int(config.get("memory_bytes", 0)))
     sys.setrecursionlimit(int(config.get("recursion_limit", 1000)))
     sys.path[:0] = [os.path.abspath(p) for p in config.get("paths", [])]
-    blocker = None
-    if config.get("reference"):
-        blocker = ReferenceBlocker(config["reference"])
-        sys.meta_path.insert(0, blocker)
+    blocker = ReferenceBlocker(config["reference"])
+    sys.meta_path.insert(0, blocker)
     serve(config, receive, send, blocker)
