@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -257,3 +258,38 @@ class TestRootCauseAndGroups:
         suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"add"})))
         assert suite.placeholders == ["torchviz"]
         assert "imported as do-nothing placeholders: torchviz" in report.table(suite)
+
+
+def _without_timings(text: str) -> str:
+    return re.sub(r"in \d+\.\d s", "in # s", text)
+
+
+class TestReproducibility:
+    """The same engine, seed and options give the same report; rerun lines reproduce failures."""
+
+    @pytest.mark.parametrize("name", ["bug_exp_assign", "bug_duplicate_visits", "bug_hang_exp"])
+    def test_two_runs_give_the_same_report(self, name: str) -> None:
+        """Byte for byte, apart from the seconds."""
+        first, second = (run_suite(parse_target(engine(name)), FAST) for _ in range(2))
+        assert _without_timings(report.table(first)) == _without_timings(report.table(second))
+
+    @pytest.mark.parametrize(
+        ("name", "check"),
+        [
+            ("bug_exp_assign", "exp"),
+            ("bug_duplicate_visits", "reused_node"),
+            ("bug_rsub_flipped", "rsub"),
+        ],
+    )
+    def test_the_rerun_line_reproduces_the_failure(self, name: str, check: str) -> None:
+        """--only CHECK gives the same status, message and reproducer as the full run."""
+        full = graded(engine(name))
+        (wanted,) = [c for c in full.checks if c.name == check]
+        alone = run_suite(parse_target(engine(name)), replace(FAST, only=frozenset({check})))
+        (again,) = alone.checks
+        assert (again.status, again.message, again.program) == (
+            wanted.status,
+            wanted.message,
+            wanted.program,
+        )
+        assert report.rerun_command(full, check).endswith(f"--only {check}")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import strategies as st
 
 from micrograd.oracle import report, suite
-from micrograd.oracle.checks import Check
+from micrograd.oracle.checks import Check, check_named, reused
 from micrograd.oracle.runner import Worker, WorkerTimeout, parse_target
 from micrograd.oracle.suite import run_check, run_suite
 from tests.oracle.helpers import ENGINES, FAST, engine, engine_file
@@ -236,11 +236,19 @@ class TestShrinking:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """With no time to shrink, the failure found while drawing is the reproducer."""
-        monkeypatch.setattr(suite, "_SHRINK_SECONDS", 0.0)
-        options = replace(FAST, only=frozenset({"tanh"}))
-        (result,) = run_suite(parse_target(engine("bug_tanh_rule")), options).checks
+        monkeypatch.setattr(suite, "_SHRINK_SECONDS", -1.0)
+        options = replace(FAST, only=frozenset({"exp"}))
+        (result,) = run_suite(parse_target(engine("bug_exp_assign")), options).checks
         assert result.status == "failed"
-        assert result.program is not None
+        assert result.program == reused(check_named("exp").probe, 1, "+-*")  # the first reuse
+
+    def test_an_engine_that_hangs_while_shrinking_stops_it(self) -> None:
+        """One hang or crash of the engine and every later shrinking step answers at once."""
+        grader = suite._Grader(check_named("exp"), _Worker(None), FAST)  # type: ignore[arg-type]  # a stand-in
+        like = suite.CheckResult("exp", "a.exp()", "failed", "")
+        program = {"leaves": [1.0], "ops": [["un", "exp", 0]]}
+        assert grader._fails_alike(program, like, float("inf")) is None
+        assert grader.broke
 
     def test_unused_leaves_are_dropped_and_registers_renumbered(self) -> None:
         """A leaf no op reads goes; every kind of instruction reads the renumbered registers."""

@@ -162,8 +162,8 @@ class Target:
 
 
 def _imports_package(folder: Path, name: str) -> bool:
-    """Whether a Python file in ``folder`` imports ``name`` as a package (``from name.x``)."""
-    pattern = re.compile(rf"^\s*(from|import)\s+{re.escape(name)}\.", re.MULTILINE)
+    """Whether a Python file in ``folder`` uses it as package ``name`` (``name.x``, ``.x``)."""
+    pattern = re.compile(rf"^\s*((from|import)\s+{re.escape(name)}\.|from\s+\.)", re.MULTILINE)
     for path in sorted(folder.glob("*.py"))[:100]:
         with contextlib.suppress(OSError, UnicodeDecodeError):
             if pattern.search(path.read_text(encoding="utf-8")):
@@ -178,8 +178,9 @@ def package_name(path: Path) -> str:
     be a package member gets the name :func:`~micrograd.oracle.targets.package_module`
     gives; one in a folder with an ``__init__.py`` is named through every
     enclosing folder that has one; one whose folder's name is an identifier
-    that a file beside it imports as a package (``from micrograd.engine import
-    Value`` in Karpathy's layout, ``__init__.py`` or not) is ``folder.stem``.
+    that a file beside it uses as a package (``from micrograd.engine import
+    Value`` in Karpathy's layout, ``__init__.py`` or not, or a relative import)
+    is ``folder.stem``.
     Otherwise it is the file's stem.
     """
     with contextlib.suppress(ValueError):  # a relative import Python could not follow either

@@ -340,9 +340,7 @@ class _Grader:
         deadline = time.monotonic() + _SHRINK_SECONDS
 
         def fails(program: Program) -> bool:
-            if self.broke or time.monotonic() > deadline:
-                return False  # until find() gives up
-            failure = self._fails_alike(program, first)
+            failure = self._fails_alike(program, first, deadline)
             if failure is None:
                 return False
             if _size(program) <= _size(best[0].program):
@@ -367,16 +365,19 @@ class _Grader:
         failure = best[0]
         assert failure.program is not None  # only drawn cases are shrunk
         for candidate in _plainer_programs(failure.program):
-            if self.broke or time.monotonic() > deadline:
-                break
-            failure = self._fails_alike(candidate, failure) or failure
+            failure = self._fails_alike(candidate, failure, deadline) or failure
         return failure
 
-    def _fails_alike(self, program: Program, like: CheckResult) -> CheckResult | None:
+    def _fails_alike(
+        self, program: Program, like: CheckResult, deadline: float
+    ) -> CheckResult | None:
         """The failure ``program`` gives, if it is ``like``'s (status and diagnosis); else None.
 
-        A hang or a crash of the engine stops all further shrinking (``broke``).
+        A hang or a crash of the engine stops all further shrinking (``broke``),
+        and so does the ``deadline``: every later call answers None at once.
         """
+        if self.broke or time.monotonic() > deadline:
+            return None
         try:
             got, output = self.worker.request([program], self.options.timeout)
         except (WorkerTimeout, WorkerCrashed, LoadError):
