@@ -240,7 +240,9 @@ class TestShrinking:
         options = replace(FAST, only=frozenset({"exp"}))
         (result,) = run_suite(parse_target(engine("bug_exp_assign")), options).checks
         assert result.status == "failed"
-        assert result.program == reused(check_named("exp").probe, 1, "+-*")  # the first reuse
+        probe = check_named("exp").probe
+        assert probe is not None
+        assert result.program == reused(probe, 1, "+-*")  # the first reuse case, unshrunk
 
     def test_an_engine_that_hangs_while_shrinking_stops_it(self) -> None:
         """One hang or crash of the engine and every later shrinking step answers at once."""

@@ -387,3 +387,18 @@ class TestLoadingEdges:
         folder.mkdir()
         (folder / "nn.py").write_text("from .engine import Value\n")
         assert parse_target(str(folder / "nn.py")).module == "nn"
+
+    def test_a_failing_notebook_engine_is_reproduced_in_a_new_cell(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The reproducer of a notebook's engine is pasted after its last cell that ran."""
+        wrong = CLOSURES.replace("(1 - t ** 2) * out.grad", "(1 - t) * out.grad")
+        path = _notebook(tmp_path / "nb.ipynb", "import math", wrong, "train()")
+        assert main(["check", str(path), *QUICK, "--only", "tanh"]) == 1
+        assert "# in a new cell after code cell 2 of nb.ipynb" in capsys.readouterr().out
+
+    def test_traceback_lines_outside_the_cells_are_left_as_they_are(self, tmp_path: Path) -> None:
+        """A line the notebook does not have (the module's header) keeps the module's name."""
+        target = parse_target(str(_notebook(tmp_path / "nb.ipynb", CLOSURES)))
+        trace = f'  File "{target.location}", line 1, in <module>\n'
+        assert target.explain_trace(trace) == trace

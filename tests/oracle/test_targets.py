@@ -15,7 +15,8 @@ from micrograd.oracle.targets import (
     value_like_classes,
     write_module,
 )
-from micrograd.oracle.targets.notebook import KEPT_CELL_MAGICS, cell_trees, parse_python
+from micrograd.oracle.targets.notebook import KEPT_CELL_MAGICS, cell_trees
+from micrograd.oracle.targets.syntax import parse_python
 
 ENGINE = """\
 class Value:

@@ -205,6 +205,8 @@ def _describe(exc: BaseException) -> str:
     """``Type: message``, with the exit code for ``sys.exit`` and the Python of a syntax error."""
     if isinstance(exc, SystemExit):
         return f"SystemExit: the engine called sys.exit({exc.code!r})"
+    if isinstance(exc, RecursionError):  # its wording depends on where the limit was hit
+        return "RecursionError: maximum recursion depth exceeded"
     if isinstance(exc, SyntaxError):
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
         where = f"{os.path.basename(exc.filename or '?')}, line {exc.lineno}"

@@ -12,7 +12,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from micrograd.oracle.targets.notebook import cell_trees, parse_python
+from micrograd.oracle.targets.notebook import cell_trees
+from micrograd.oracle.targets.syntax import parse_python, value_like_names
 
 SKIPPED_FOLDERS = frozenset({"__pycache__", "__MACOSX", ".ipynb_checkpoints"})
 """Folders never searched for an engine, besides hidden ones and virtual environments."""
@@ -29,33 +30,6 @@ def _trees(path: Path) -> list[ast.Module]:
     return [tree] if tree is not None else []
 
 
-def _is_value_like(node: ast.ClassDef) -> bool:
-    """Whether the class has ``__add__`` or ``__mul__``, and a backward method or a ``grad``."""
-    methods = {n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    assigned = {
-        target.id
-        for n in node.body
-        if isinstance(n, ast.Assign)
-        for target in n.targets
-        if isinstance(target, ast.Name)
-    }
-    if not {"__add__", "__mul__"} & (methods | assigned):
-        return False
-    if any("backward" in name.lower() or "backprop" in name.lower() for name in methods):
-        return True
-    stored = [
-        n.attr if isinstance(n, ast.Attribute) else n.id
-        for n in ast.walk(node)
-        if isinstance(n, (ast.Attribute, ast.Name)) and isinstance(n.ctx, ast.Store)
-    ]
-    return "grad" in stored  # self.grad = 0.0, or grad: float = 0.0 in the class body
-
-
-def _value_like(trees: list[ast.Module]) -> list[str]:
-    found = (n for tree in trees for n in tree.body if isinstance(n, ast.ClassDef))
-    return list(dict.fromkeys(n.name for n in found if _is_value_like(n)))
-
-
 def value_like_classes(path: Path) -> list[str]:
     """The top-level classes of a ``.py`` or ``.ipynb`` file that look like an autograd scalar.
 
@@ -68,7 +42,7 @@ def value_like_classes(path: Path) -> list[str]:
         Their names in file order, each once; empty for a file that cannot be
         read or parsed, or of another kind.
     """
-    return _value_like(_trees(path))
+    return value_like_names(_trees(path))
 
 
 def _sources(folder: Path) -> Iterator[Path]:
@@ -119,7 +93,9 @@ def find_engine(folder: Path, class_name: str = "Value") -> Path:
         trees = _trees(path)
         if any(isinstance(n, ast.ClassDef) and n.name == class_name for t in trees for n in t.body):
             candidates.append(path)
-        others += [f"{path.relative_to(folder).as_posix()}:{name}" for name in _value_like(trees)]
+        others += [
+            f"{path.relative_to(folder).as_posix()}:{name}" for name in value_like_names(trees)
+        ]
     if len(candidates) == 1:
         return candidates[0]
     wanted = f"a class {class_name!r}"

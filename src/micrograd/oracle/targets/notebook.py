@@ -18,10 +18,11 @@ from __future__ import annotations
 import ast
 import json
 import re
-import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from micrograd.oracle.targets.syntax import parse_python, value_like_names
 
 KEPT_CELL_MAGICS = frozenset({"capture", "time"})
 """Cell magics whose body is kept, its magic line blanked: Jupyter runs it once, as Python.
@@ -70,20 +71,6 @@ class NotebookSource:
             have (the header, a ``# %%`` line, or a number out of range).
         """
         return self.origins[line - 1] if 1 <= line <= len(self.origins) else None
-
-
-def parse_python(source: str | bytes) -> ast.Module | None:
-    """The syntax tree of ``source``, or None if it does not parse; nothing is run.
-
-    Bytes are decoded as Python does (a BOM or a coding line, else UTF-8).
-    Warnings about the code (such as invalid escapes) are not shown.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(source)
-    except (SyntaxError, ValueError):  # ValueError: a null byte, before Python 3.12
-        return None
 
 
 @dataclass
@@ -271,9 +258,8 @@ def _no_definition(path: Path, wanted: set[str], cells: list[_Cell]) -> str:
     classes = list(dict.fromkeys(d.name for d in found))
     if not classes:
         return f"{path.name} defines no class {names} (it defines no class at all)"
-    from micrograd.oracle.targets.discover import value_like_classes  # noqa: PLC0415  # discover imports this module
-
-    suggested = (value_like_classes(path) or classes)[0]
+    trees = [cell.tree for cell in cells if cell.tree is not None]
+    suggested = (value_like_names(trees) or classes)[0]
     return (
         f"{path.name} defines no class {names} (it defines {', '.join(classes)}); "
         f"name the class with {path.name}:{suggested}"
