@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn, cast
 
@@ -10,7 +11,10 @@ import micrograd
 from micrograd import demo
 from micrograd.oracle import cli as oracle_cli
 
-__all__ = ["build_parser", "main"]
+__all__ = ["EXIT_INTERRUPTED", "build_parser", "main"]
+
+EXIT_INTERRUPTED = 130
+"""The exit status after Ctrl-C, as shells give a process that SIGINT ended (128 + 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,4 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # Every command's add_parser() sets func: its handler, returning the exit status.
     command: Callable[[argparse.Namespace], int] = args.func
-    return command(args)
+    try:
+        return command(args)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{parser.prog}: interrupted\n")
+        return EXIT_INTERRUPTED

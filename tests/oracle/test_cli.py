@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -157,3 +162,63 @@ class TestGradeTargets:
             ("eve", "passed"),
             ("bug_tanh_rule", "FAILED"),
         ]
+
+
+def _interrupted(words: list[str], cwd: Path, after: float) -> subprocess.CompletedProcess[str]:
+    """Run ``micrograd-ref WORDS`` and press Ctrl-C after ``after`` seconds.
+
+    Ctrl-C in a terminal sends SIGINT to the whole foreground process group:
+    the command, its worker processes and the checks grade started.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "micrograd", *words],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(after)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+class TestInterrupt:
+    """Ctrl-C stops check and grade with one line and exit status 130, as shells expect."""
+
+    def test_check_says_interrupted_once(self, tmp_path: Path) -> None:
+        """No traceback: one line on stderr, exit 130."""
+        done = _interrupted(["check", engine("bug_hang_all"), "--no-torch"], tmp_path, 3.0)
+        assert (done.returncode, done.stderr) == (130, "micrograd-ref: interrupted\n")
+
+    def test_grade_starts_no_further_submission(self, tmp_path: Path) -> None:
+        """The submissions not yet begun are not graded after Ctrl-C."""
+        subs = tmp_path / "subs"
+        subs.mkdir()
+        for name in "abcd":
+            shutil.copy(engine_file("bug_hang_all"), subs / f"{name}.py")
+        out = tmp_path / "out"
+        words = ["grade", str(subs), "--out", str(out), "--jobs", "1", "--no-torch"]
+        done = _interrupted(words, tmp_path, 4.0)
+        assert (done.returncode, done.stderr) == (130, "micrograd-ref: interrupted\n")
+        assert len(list(out.glob("*.txt"))) <= 1
+
+
+class TestNothingLeftBehind:
+    """check writes nothing where it runs: not in the current folder, not in the student's."""
+
+    def test_a_check_leaves_both_folders_as_they_were(self, tmp_path: Path) -> None:
+        """No ``.hypothesis/`` database, no ``__pycache__``, no report unless one is asked for."""
+        student, here = tmp_path / "student", tmp_path / "here"
+        student.mkdir()
+        here.mkdir()
+        shutil.copy(engine_file("bug_exp_assign"), student / "engine.py")
+        done = subprocess.run(
+            [sys.executable, "-m", "micrograd", "check", str(student / "engine.py"),
+             "--max-examples", "20", "--no-torch"],
+            cwd=here, capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert sorted(p.name for p in student.iterdir()) == ["engine.py"]
+        assert list(here.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from micrograd.oracle import report
+from micrograd.oracle import report, suite
+from micrograd.oracle.checks import check_named
 from micrograd.oracle.compare import Tolerance, expected
 from micrograd.oracle.report import rerun_command
 from micrograd.oracle.reproducer import render
@@ -293,3 +295,29 @@ class TestReproducibility:
             wanted.program,
         )
         assert report.rerun_command(full, check).endswith(f"--only {check}")
+
+    def test_local_modules_do_not_change_the_cases_drawn(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The seed alone decides the cases: not which modules of the user's are imported.
+
+        Hypothesis draws now and then a number written in a local module; without
+        :func:`~micrograd.oracle.determinism.seed_only`, importing one full of
+        numbers in the drawn ranges changes the cases (an editable install, or a
+        student's pytest run, would then grade other cases than ``check`` does).
+        """
+        strategy = check_named("mul").programs({"add", "mul"})
+        assert strategy is not None
+        before = suite._draw(strategy, Options())
+        numbers = ", ".join(f"{k / 7:.6f}" for k in range(-70, 71))
+        path = tmp_path / "local_numbers.py"
+        path.write_text(f"NUMBERS = [{numbers}]\n")
+        spec = importlib.util.spec_from_file_location("local_numbers", path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        monkeypatch.setitem(sys.modules, "local_numbers", module)
+        monkeypatch.chdir(tmp_path)
+        assert suite._draw(strategy, Options()) == before
+        assert not (tmp_path / ".hypothesis").exists()

@@ -129,7 +129,11 @@ def grade(args: argparse.Namespace) -> int:
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        rows = list(pool.map(lambda s: _run_one(args, s), submissions))
+        try:
+            rows = list(pool.map(lambda s: _run_one(args, s), submissions))
+        except KeyboardInterrupt:  # start no further submission; the running ones got SIGINT too
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     columns = ["submission", *STATUSES, "verdict"]
     cells = [[str(row.get(c, "-")) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]

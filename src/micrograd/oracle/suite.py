@@ -36,6 +36,7 @@ from micrograd.oracle.compare import (
     mismatches,
     witnesses_agree,
 )
+from micrograd.oracle.determinism import seed_only
 from micrograd.oracle.diagnose import diagnose
 from micrograd.oracle.runner import LoadError, Target, Worker, WorkerCrashed, WorkerTimeout
 
@@ -196,7 +197,8 @@ def _draw(strategy: SearchStrategy[Program], options: Options) -> list[Program]:
     def collect(programs: list[Program]) -> None:
         drawn.extend(programs)
 
-    collect()
+    with seed_only():
+        collect()
     return drawn[: options.max_examples]
 
 
@@ -350,7 +352,7 @@ class _Grader:
         # Shrinking is best effort: whatever find() raises (NoSuchExample when it does not
         # meet the failure again, Flaky for an engine that is not deterministic …), the
         # failure found so far stands.
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), seed_only():
             find(
                 strategy,
                 fails,
