@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from micrograd.oracle import report, suite
 from micrograd.oracle.checks import check_named
 from micrograd.oracle.compare import Tolerance, expected
+from micrograd.oracle.formats import gradescope, json_report
+from micrograd.oracle.formats import text as text_format
 from micrograd.oracle.report import rerun_command
 from micrograd.oracle.reproducer import render
 from micrograd.oracle.runner import parse_target
@@ -26,6 +30,18 @@ def _run_python(code: str) -> str:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=30
     )
     return done.stdout + done.stderr
+
+
+def _json(suite: SuiteResult) -> Any:
+    return json.loads(json_report.render(suite))
+
+
+def _gradescope(suite: SuiteResult) -> Any:
+    return json.loads(gradescope.render(suite))
+
+
+def _gradescope_error(message: str) -> Any:
+    return json.loads(gradescope.render_error(message))
 
 
 def _check(name: str, engine_name: str) -> CheckResult:
@@ -70,7 +86,7 @@ class TestReproducer:
             code.splitlines()[-1]
             == "b = -a  # raises RecursionError: maximum recursion depth exceeded"
         )
-        assert "where your code raised it:\n  File " in report.table(
+        assert "where your code raised it:\n  File " in text_format.render(
             graded(engine("bug_recursion"))
         )
 
@@ -103,7 +119,7 @@ class TestTable:
     def test_table_lists_every_check_and_the_rerun_line(self) -> None:
         """Every check has a row; a failure has its reproducer and the command to rerun it."""
         suite = graded(engine("bug_tanh_rule"))
-        text = report.table(suite)
+        text = text_format.render(suite)
         assert "seed 0, 30 cases per check" in text
         assert "tolerance: |yours - expected| <= 1e-09 + 1e-06·|expected|" in text
         for check in suite.checks:
@@ -117,7 +133,7 @@ class TestJsonReport:
 
     def test_json_fields(self) -> None:
         """Top-level passed and checks, each with name, op, status, message and reproducer."""
-        data = report.to_json(graded(engine("bug_tanh_rule")))
+        data = _json(graded(engine("bug_tanh_rule")))
         assert data["passed"] is False
         assert {"name", "op", "status", "message", "reproducer"} <= set(data["checks"][0])
         assert {c["status"] for c in data["checks"]} <= set(STATUSES)
@@ -130,14 +146,14 @@ class TestGradescope:
 
     def test_scores(self) -> None:
         """A failing check scores 0 of 1; the total is the number of passed checks."""
-        data = report.gradescope(graded(engine("bug_tanh_rule")))
+        data = _gradescope(graded(engine("bug_tanh_rule")))
         assert (data["score"], data["max_score"]) == (25.0, 26.0)
         (tanh,) = [t for t in data["tests"] if t["name"].startswith("tanh:")]
         assert (tanh["score"], tanh["status"], tanh["visibility"]) == (0.0, "failed", "visible")
 
     def test_load_error_still_gives_a_file(self) -> None:
         """An engine that cannot load gets a zero score with the reason."""
-        data = report.gradescope_error("engine.py: SyntaxError")
+        data = _gradescope_error("engine.py: SyntaxError")
         assert data["score"] == 0.0
         assert data["tests"][0]["output"] == "engine.py: SyntaxError"
 
@@ -204,7 +220,7 @@ class TestPrintedOutput:
             source.replace("        t = math.tanh(", "        print('hello');t = math.tanh(")
         )
         suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"tanh"})))
-        assert "your engine printed:\n    hello" in report.table(suite)
+        assert "your engine printed:\n    hello" in text_format.render(suite)
 
 
 class TestRootCauseAndGroups:
@@ -213,25 +229,25 @@ class TestRootCauseAndGroups:
     def test_the_text_report_opens_with_the_root_cause(self) -> None:
         """A hanging backward() is named once, above the table, whose rows say not graded."""
         suite = graded(engine("bug_hang_all"))
-        text = report.table(suite)
+        text = text_format.render(suite)
         assert text.index("ROOT CAUSE: backward() never returns") < text.index("check  ")
         assert text.count("# this hangs") == 1
         assert "not graded" in text
         assert all(
-            len(line) <= report.WIDTH for line in text.splitlines() if "sys.path" not in line
+            len(line) <= text_format.WIDTH for line in text.splitlines() if "sys.path" not in line
         )
 
     def test_results_files_carry_the_root_cause(self) -> None:
         """Gradescope's output and the JSON report both hold the root cause."""
         suite = graded(engine("bug_no_seed"))
-        assert report.gradescope(suite)["output"].startswith("ROOT CAUSE: backward() does not set")
-        data = report.to_json(suite)
+        assert _gradescope(suite)["output"].startswith("ROOT CAUSE: backward() does not set")
+        data = _json(suite)
         assert data["root_cause"]["message"].startswith("backward() does not set")
         assert data["passed"] is False
 
     def test_the_edge_group_has_its_own_title_and_summary(self) -> None:
         """Edge rows come after their title; the summary counts them apart."""
-        text = report.table(graded(engine("correct_closures")))
+        text = text_format.render(graded(engine("correct_closures")))
         assert text.index("edge inputs: reported apart") < text.index("deep_chain_5000")
         assert "edge group: 3 of 6 passed (not counted; --strict counts them)" in text
         assert "PASSED: 26 checks, 26 passed" in text
@@ -259,7 +275,7 @@ class TestRootCauseAndGroups:
         )
         suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"add"})))
         assert suite.placeholders == ["torchviz"]
-        assert "imported as do-nothing placeholders: torchviz" in report.table(suite)
+        assert "imported as do-nothing placeholders: torchviz" in text_format.render(suite)
 
 
 def _without_timings(text: str) -> str:
@@ -273,7 +289,9 @@ class TestReproducibility:
     def test_two_runs_give_the_same_report(self, name: str) -> None:
         """Byte for byte, apart from the seconds."""
         first, second = (run_suite(parse_target(engine(name)), FAST) for _ in range(2))
-        assert _without_timings(report.table(first)) == _without_timings(report.table(second))
+        assert _without_timings(text_format.render(first)) == _without_timings(
+            text_format.render(second)
+        )
 
     @pytest.mark.parametrize(
         ("name", "check"),

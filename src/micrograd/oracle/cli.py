@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import ast
-import json
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from micrograd.oracle.formats import FILE_FORMATS
+
 if TYPE_CHECKING:
+    from micrograd.oracle.formats import Renderer
     from micrograd.oracle.runner import Target
     from micrograd.oracle.suite import Options
 
@@ -133,10 +136,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="TARGET",
         help="also check this nn module's MLP (nn.py or nn.py:MLP) against the reference's",
     )
-    check.add_argument("--json", type=Path, metavar="FILE", help="write a JSON report")
-    check.add_argument(
-        "--gradescope", type=Path, metavar="FILE", help="write Gradescope's results.json"
-    )
+    for file_format in FILE_FORMATS:
+        check.add_argument(
+            f"--{file_format.name}", type=Path, metavar="FILE", help=file_format.help
+        )
     _add_common(check)
     check.set_defaults(func=run_check)
 
@@ -199,10 +202,13 @@ class _UsageError(Exception):
     """A bad option or target: exit status 2 with a one-line message."""
 
 
-def _write(path: Path | None, data: dict[str, Any]) -> None:
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+def _write_files(args: argparse.Namespace, render: Callable[[Renderer], str]) -> None:
+    """Write every report file asked for, each rendered by ``render`` from its format."""
+    for file_format in FILE_FORMATS:
+        path: Path | None = getattr(args, file_format.name, None)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(file_format.renderer()), encoding="utf-8")
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -213,7 +219,7 @@ def run_check(args: argparse.Namespace) -> int:
         return _fail(
             args, "micrograd-ref check needs Hypothesis: pip install 'micrograd-ref[oracle]'"
         )
-    from micrograd.oracle import report  # noqa: PLC0415 - needs Hypothesis
+    from micrograd.oracle.formats import text  # noqa: PLC0415 - needs Hypothesis
     from micrograd.oracle.runner import LoadError  # noqa: PLC0415
     from micrograd.oracle.suite import run_suite  # noqa: PLC0415 - needs Hypothesis
 
@@ -223,12 +229,12 @@ def run_check(args: argparse.Namespace) -> int:
         suite = run_suite(target, options)
     except (_UsageError, LoadError) as exc:
         return _fail(args, str(exc), getattr(exc, "trace", ""), getattr(exc, "output", ""))
-    except Exception as exc:  # pragma: no cover - a bug of ours; Gradescope still gets a file
-        _write(args.gradescope, report.gradescope_error(f"the grader itself failed: {exc!r}"))
+    except Exception as exc:  # pragma: no cover - a bug of ours; every file is still written
+        failure = f"the grader itself failed: {exc!r}"
+        _write_files(args, lambda f: f.render_error(failure))
         raise
-    sys.stdout.write(report.table(suite))
-    _write(args.json, report.to_json(suite))
-    _write(args.gradescope, report.gradescope(suite))
+    sys.stdout.write(text.render(suite))
+    _write_files(args, lambda f: f.render(suite))
     return EXIT_PASSED if suite.passed else EXIT_FAILED
 
 
@@ -262,11 +268,7 @@ def _fail(args: argparse.Namespace, message: str, trace: str = "", output: str =
     if output.strip():
         lines = output.strip().splitlines()
         sys.stderr.write("it printed:\n" + "\n".join("    " + x for x in lines[-20:]) + "\n")
-    _write(getattr(args, "json", None), {"passed": False, "error": message, "checks": []})
-    if getattr(args, "gradescope", None) is not None:
-        from micrograd.oracle.report import gradescope_error  # noqa: PLC0415
-
-        _write(args.gradescope, gradescope_error(message))
+    _write_files(args, lambda f: f.render_error(message))
     return EXIT_USAGE
 
 
