@@ -222,6 +222,17 @@ class TestPrintedOutput:
         suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"tanh"})))
         assert "your engine printed:\n    hello" in text_format.render(suite)
 
+    def test_blank_output_is_not_shown(self, tmp_path: Path) -> None:
+        """An engine that printed only empty lines gets no empty "printed" block."""
+        source = engine_file("bug_tanh_rule").read_text()
+        path = tmp_path / "blank.py"
+        path.write_text(source.replace("        t = math.tanh(", "        print();t = math.tanh("))
+        suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"tanh"})))
+        (tanh,) = suite.checks
+        assert tanh.output.strip() == ""
+        assert tanh.output
+        assert "your engine printed" not in text_format.render(suite)
+
 
 class TestRootCauseAndGroups:
     """The root cause heads every report; the edge group is set apart; conventions are repeated."""

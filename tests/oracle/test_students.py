@@ -14,8 +14,8 @@ from micrograd.oracle.runner import (
     REFERENCE_PACKAGE,
     LoadError,
     Worker,
+    build_target,
     parse_target,
-    same_notebook,
 )
 from micrograd.oracle.suite import run_suite
 from tests.oracle.helpers import ENGINES, FAST
@@ -171,10 +171,34 @@ class TestNotebooksAndFolders:
         """--nn on the same notebook grades the MLP built on the notebook's own Value."""
         nn_cell = LECTURE_NN.replace("from correct_closures import Value", "")
         path = _notebook(tmp_path / "nb.ipynb", CLOSURES, nn_cell, "1/0")
-        target = parse_target(str(path), needs=("MLP",))
-        nn = same_notebook(target, parse_target(str(path), default_class="MLP"))
-        suite = run_suite(replace(target, nn=nn), replace(FAST, only=frozenset({"nn_mlp"})))
+        target = build_target(str(path), str(path))
+        suite = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"})))
         assert [c.status for c in suite.checks] == ["passed"]
+
+    def test_a_backward_function_in_a_later_cell_is_run_too(self, tmp_path: Path) -> None:
+        """With --backward NAME, the notebook runs up to the cell defining that function.
+
+        Students often write the topological sort as a function in the cell
+        after the class, and a training loop below it.
+        """
+        engine = CLOSURES.replace("    def backward(self):", "    def _walk(self):")
+        walk = "def back_prop(root):\n    root._walk()"
+        path = _notebook(tmp_path / "nb.ipynb", engine, walk, "1/0")
+        target = build_target(str(path), backward="back_prop")
+        suite = run_suite(target, replace(FAST, only=frozenset({"mul"})))
+        assert [(c.name, c.status) for c in suite.checks] == [("mul", "passed")]
+        assert "defining Value or back_prop did not" in target.describe()
+
+    def test_without_the_option_the_error_names_the_later_function(self, tmp_path: Path) -> None:
+        """The load error points at a backward-looking function in a cell that did not run."""
+        engine = CLOSURES.replace("    def backward(self):", "    def _walk(self):")
+        walk = "def back_prop(root):\n    root._walk()"
+        path = _notebook(tmp_path / "nb.ipynb", engine, walk, "1/0")
+        with Worker(build_target(str(path))) as child, pytest.raises(LoadError) as caught:
+            child.start()
+        assert str(caught.value).endswith(
+            "it has back_prop(root) in code cell 2: rerun with --backward back_prop"
+        )
 
     def test_a_raising_cell_points_at_the_cell(self, tmp_path: Path) -> None:
         """An error while the notebook's module loads names the cell and its line."""

@@ -10,7 +10,6 @@ import argparse
 import ast
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,6 @@ from micrograd.oracle.formats import FILE_FORMATS
 
 if TYPE_CHECKING:
     from micrograd.oracle.formats import Renderer
-    from micrograd.oracle.runner import Target
     from micrograd.oracle.suite import Options
 
 __all__ = ["add_parser", "run_check", "run_grade"]
@@ -220,12 +218,18 @@ def run_check(args: argparse.Namespace) -> int:
             args, "micrograd-ref check needs Hypothesis: pip install 'micrograd-ref[oracle]'"
         )
     from micrograd.oracle.formats import text  # noqa: PLC0415 - needs Hypothesis
-    from micrograd.oracle.runner import LoadError  # noqa: PLC0415
+    from micrograd.oracle.runner import LoadError, build_target  # noqa: PLC0415
     from micrograd.oracle.suite import run_suite  # noqa: PLC0415 - needs Hypothesis
 
     try:
         options = _options(args)
-        target = make_target(args.target, args.nn, args)
+        target = build_target(
+            args.target,
+            args.nn,
+            paths=tuple(args.path),
+            backward=args.backward,
+            leaf_kwargs=args.leaf_kwargs,
+        )
         suite = run_suite(target, options)
     except (_UsageError, LoadError) as exc:
         return _fail(args, str(exc), getattr(exc, "trace", ""), getattr(exc, "output", ""))
@@ -236,28 +240,6 @@ def run_check(args: argparse.Namespace) -> int:
     sys.stdout.write(text.render(suite))
     _write_files(args, lambda f: f.render(suite))
     return EXIT_PASSED if suite.passed else EXIT_FAILED
-
-
-def make_target(text: str, nn_text: str | None, args: argparse.Namespace) -> Target:
-    """The target of ``check`` (and of each submission of ``grade``), with its nn module.
-
-    Raises:
-        LoadError: If either cannot be found.
-    """
-    from micrograd.oracle.runner import parse_target, same_notebook  # noqa: PLC0415
-
-    needs = (
-        ("MLP",)
-        if nn_text is not None and nn_text.split(":")[0] == text.split(":", maxsplit=1)[0]
-        else ()
-    )
-    target = parse_target(text, paths=tuple(args.path), needs=needs)
-    nn = None
-    if nn_text:
-        nn = same_notebook(
-            target, parse_target(nn_text, paths=tuple(args.path), default_class="MLP")
-        )
-    return replace(target, nn=nn, leaf_kwargs=args.leaf_kwargs, backward=args.backward)
 
 
 def _fail(args: argparse.Namespace, message: str, trace: str = "", output: str = "") -> int:

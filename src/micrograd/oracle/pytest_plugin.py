@@ -101,18 +101,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if not impl:
         return
     from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - lazy, see module docstring
-    from micrograd.oracle.runner import LoadError, parse_target  # noqa: PLC0415
+    from micrograd.oracle.runner import LoadError, build_target  # noqa: PLC0415
     from micrograd.oracle.suite import Options  # noqa: PLC0415 - lazy, see module docstring
 
     try:
-        target = parse_target(impl)
+        target = build_target(impl, config.getoption("micrograd_nn"))
     except LoadError as exc:
-        raise pytest.UsageError(f"--micrograd-impl: {exc}") from exc
-    nn = config.getoption("micrograd_nn")
-    try:
-        target = replace(target, nn=parse_target(nn, default_class="MLP") if nn else None)
-    except LoadError as exc:
-        raise pytest.UsageError(f"--micrograd-nn: {exc}") from exc
+        flag = "--micrograd-nn" if exc.part == "nn" else "--micrograd-impl"
+        raise pytest.UsageError(f"{flag}: {exc}") from exc
     require = frozenset(
         n.strip() for n in config.getoption("micrograd_require").split(",") if n.strip()
     )

@@ -33,6 +33,7 @@ __all__ = [
     "Worker",
     "WorkerCrashed",
     "WorkerTimeout",
+    "build_target",
     "package_name",
     "parse_target",
 ]
@@ -61,13 +62,17 @@ class LoadError(Exception):
     """The student's engine could not be loaded: a missing file, a syntax error, no such class.
 
     ``trace`` holds the traceback lines inside the student's files and
-    ``output`` what the engine printed before it failed, when there are any.
+    ``output`` what the engine printed before it failed, when there are any;
+    ``part`` is ``"engine"``, or ``"nn"`` when the network's module is the one at fault.
     """
 
-    def __init__(self, message: str, *, trace: str = "", output: str = "") -> None:
+    def __init__(
+        self, message: str, *, trace: str = "", output: str = "", part: str = "engine"
+    ) -> None:
         super().__init__(message)
         self.trace = trace
         self.output = output
+        self.part = part
 
 
 class WorkerTimeout(Exception):
@@ -115,8 +120,8 @@ class Target:
         ran = f"code cells {cells[0]}-{cells[-1]}" if len(cells) > 1 else f"code cell {cells[0]}"
         return (
             f"{self.spec} ({ran} of {self.notebook.cells_total} ran; the cells after the last "
-            f"one defining {self.class_name} did not; shell and magic lines skipped: "
-            f"{self.notebook.skipped_lines})"
+            f"one defining {' or '.join(self.notebook.wanted) or self.class_name} did not; "
+            f"shell and magic lines skipped: {self.notebook.skipped_lines})"
         )
 
     def explain_trace(self, trace: str) -> str:
@@ -277,11 +282,38 @@ def _notebook_target(
     )
 
 
-def same_notebook(engine: Target, nn: Target) -> Target:
-    """``nn`` pointing at the engine's module when both come from one notebook."""
-    if engine.notebook is not None and engine.notebook_path == nn.notebook_path:
-        return replace(nn, location=engine.location, module=engine.module)
-    return nn
+def build_target(
+    engine: str,
+    nn: str | None = None,
+    *,
+    paths: tuple[str, ...] = (),
+    backward: str = "backward",
+    leaf_kwargs: tuple[tuple[str, Any], ...] = (),
+) -> Target:
+    """The target of ``check``, ``grade`` and the pytest plugin: the engine, its nn, conventions.
+
+    A notebook is run up to the last cell that defines the class, the
+    ``backward`` function when it is one (``--backward back_prop``), or the
+    ``MLP`` when ``nn`` names the same notebook; an ``nn`` in that notebook
+    is loaded from the engine's module, not run a second time.
+
+    Raises:
+        LoadError: If either cannot be found (``part`` says which).
+    """
+    needs = [backward] if backward != "backward" else []
+    if nn is not None and nn.split(":")[0] == engine.split(":", maxsplit=1)[0]:
+        needs.append("MLP")
+    target = parse_target(engine, paths=paths, needs=tuple(needs))
+    nn_target = None
+    if nn:
+        try:
+            nn_target = parse_target(nn, paths=paths, default_class="MLP")
+        except LoadError as exc:
+            exc.part = "nn"
+            raise
+        if target.notebook is not None and target.notebook_path == nn_target.notebook_path:
+            nn_target = replace(nn_target, location=target.location, module=target.module)
+    return replace(target, nn=nn_target, leaf_kwargs=leaf_kwargs, backward=backward)
 
 
 class Worker:
@@ -366,6 +398,9 @@ class Worker:
             "reference": REFERENCE_PACKAGE,
             "leaf_kwargs": dict(self.target.leaf_kwargs),
             "backward": self.target.backward,
+            "later_functions": []
+            if self.target.notebook is None
+            else [list(pair) for pair in self.target.notebook.later_functions],
         }
         if self.target.nn is not None:
             nn = self.target.nn

@@ -33,7 +33,7 @@ import os
 import sys
 import traceback
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 __all__ = [
@@ -441,8 +441,13 @@ def load_class(target: str, kind: str, class_name: str, module_name: str = "") -
     return cls
 
 
-def backward_caller(cls: type, name: str) -> Callable[[Any], None]:
+def backward_caller(
+    cls: type, name: str, later: Iterable[tuple[str, int]] = ()
+) -> Callable[[Any], None]:
     """How to run backpropagation from a root: the method ``name``, or a module function.
+
+    ``later`` lists a notebook's functions in the cells that did not run, with
+    their cells: a backward among them is named in the error too.
 
     Raises:
         LookupError: If neither exists, naming the methods and functions that might be it.
@@ -461,6 +466,7 @@ def backward_caller(cls: type, name: str) -> Callable[[Any], None]:
     functions = [
         f"{f}(root)" for f, v in vars(module).items() if looks_like(f) and inspect.isfunction(v)
     ]
+    functions += [f"{f}(root) in code cell {cell}" for f, cell in later if looks_like(f)]
     hint = ""
     if methods or functions:
         first = (methods or functions)[0].split("(")[0]
@@ -495,7 +501,8 @@ def _load(config: dict[str, Any]) -> tuple[type, Any]:
     cls = load_class(
         config["target"], config["kind"], config["class_name"], config.get("module", "")
     )
-    return cls, backward_caller(cls, config.get("backward", "backward"))
+    later = [(str(f), int(cell)) for f, cell in config.get("later_functions", [])]
+    return cls, backward_caller(cls, config.get("backward", "backward"), later)
 
 
 def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[Any], None]) -> None:

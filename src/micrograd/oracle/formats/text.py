@@ -89,7 +89,7 @@ def _code(suite: SuiteResult, check: CheckResult) -> list[str]:
     trace = check.got.get("trace") if check.got else None
     if trace:
         lines += ["", "where your code raised it:", suite.target.explain_trace(trace).rstrip()]
-    if check.output:
+    if check.output.strip():
         lines += ["", "your engine printed:", _indent(check.output[:1000])]
     return lines
 
