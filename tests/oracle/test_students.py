@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -143,6 +144,34 @@ class TestConventions:
         assert suite.passed
         assert suite.target.backward_call("c") == "back_prop(c)"
 
+    def test_an_engine_that_takes_no_numbers_has_those_forms_unsupported(
+        self, tmp_path: Path
+    ) -> None:
+        """``a + 2`` reading 2 as a Value (the lecture before it wraps numbers) is no bug.
+
+        The forms with a number are unsupported, with the line that adds them;
+        the same AttributeError from an op's own code stays an error.
+        """
+        path = tmp_path / "engine.py"
+        path.write_text(
+            CLOSURES.replace(
+                "        other = other if isinstance(other, Value) else Value(other)\n", ""
+            ).replace("math.exp(self.data)", "self.data.exp()")
+        )
+        only = frozenset({"add", "add_number", "radd", "mul_number", "exp"})
+        suite = run_suite(parse_target(str(path)), replace(FAST, only=only))
+        statuses = {c.name: c.status for c in suite.checks}
+        assert statuses == {
+            "add": "passed",
+            "add_number": "unsupported",
+            "radd": "unsupported",
+            "mul_number": "unsupported",
+            "exp": "error",
+        }
+        (add_number,) = [c for c in suite.checks if c.name == "add_number"]
+        assert add_number.message.startswith("it takes no plain numbers: raised AttributeError")
+        assert "other = other if isinstance(other, Value) else Value(other)" in add_number.message
+
     @pytest.mark.parametrize("text", ["requires_grad", "=True", "x=[", "1x=2"])
     def test_bad_leaf_keywords_are_usage_errors(self, text: str) -> None:
         """--leaf-kwargs takes KEY=LITERAL pairs."""
@@ -246,6 +275,25 @@ class TestNotebooksAndFolders:
             pytest.raises(LoadError, match="graded with Python 3"),
         ):
             child.start()
+
+    def test_a_name_the_standard_library_lacks_names_the_python_too(self, tmp_path: Path) -> None:
+        """``from typing import override`` (new in 3.12) on an older Python says which graded it.
+
+        Another ImportError (a package of the student's) says nothing of versions.
+        """
+        path = tmp_path / "engine.py"
+        path.write_text("from typing import no_such_name_yet\n" + CLOSURES)
+        with Worker(parse_target(str(path))) as child, pytest.raises(LoadError) as caught:
+            child.start()
+        assert str(caught.value).endswith(
+            f"graded with Python {sys.version_info.major}.{sys.version_info.minor}: "
+            "is it from a newer Python?"
+        )
+        (tmp_path / "helpers.py").write_text("")
+        path.write_text("from helpers import no_such_name\n" + CLOSURES)
+        with Worker(parse_target(str(path))) as child, pytest.raises(LoadError) as caught:
+            child.start()
+        assert "newer Python" not in str(caught.value)
 
 
 class TestCommandLine:

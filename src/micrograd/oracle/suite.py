@@ -48,6 +48,7 @@ STATUSES: Final = ("passed", "failed", "error", "timeout", "unsupported", "not_g
 """Every status a check can end with. ``not_graded``: something it depends on is broken."""
 
 _UNSUPPORTED_ERRORS: Final = frozenset({"TypeError", "NotImplementedError", "AssertionError"})
+_NUMBER_READ_AS_VALUE: Final = re.compile(r"'(int|float)' object has no attribute")
 _BATCH: Final = 64
 _PER_DRAW: Final = 10  # programs per Hypothesis example: its overhead is per example
 _PHASES: Final = {
@@ -467,13 +468,18 @@ def _run_check(
     probe = first[0]
     grader.current = probe
     (got,) = grader.run([probe], timeout=PROBE_TIMEOUT)
-    if check.kind == "op" and _absent(got):
+    if check.kind == "op" and _absent(got, probe):
         status = "failed" if check.name in options.require else "unsupported"
-        why = (
-            f"Value has no {got['missing']}"
-            if "missing" in got
-            else f"raised {got['error']} on the simplest inputs"
-        )
+        if "missing" in got:
+            why = f"{grader.worker.target.class_name} has no {got['missing']}"
+        elif got["exc_type"] == "AttributeError":
+            why = (
+                f"it takes no plain numbers: raised {got['error']} on the simplest inputs "
+                f"(to take them, wrap: other = other if isinstance(other, "
+                f"{grader.worker.target.class_name}) else {grader.worker.target.class_name}(other))"
+            )
+        else:
+            why = f"raised {got['error']} on the simplest inputs"
         result = grader.result(status, why, probe)
         if status == "failed":
             result.want = expected(probe)
@@ -499,11 +505,26 @@ def _run_check(
     return grader.result("passed", message)
 
 
-def _absent(got: dict[str, Any]) -> bool:
-    """Whether the probe's result means the op is not there at all."""
+def _absent(got: dict[str, Any], probe: Program) -> bool:
+    """Whether the probe's result means the op is not there at all.
+
+    Besides a missing method and the errors of :data:`_UNSUPPORTED_ERRORS`, an
+    op with a number operand (``a + 2``, ``2 * a``) that reads the number as
+    a Value (``'int' object has no attribute 'data'``) does not take numbers:
+    the lecture's engine before it wraps them.
+    """
     if "missing" in got:
         return True
-    return "error" in got and got["phase"] == "forward" and got["exc_type"] in _UNSUPPORTED_ERRORS
+    if "error" not in got or got["phase"] != "forward":
+        return False
+    if got["exc_type"] in _UNSUPPORTED_ERRORS:
+        return True
+    number_operand = probe["ops"][0][0] in ("lnum", "rnum")
+    return (
+        number_operand
+        and got["exc_type"] == "AttributeError"
+        and _NUMBER_READ_AS_VALUE.search(got["error"]) is not None
+    )
 
 
 def run_suite(target: Target, options: Options) -> SuiteResult:

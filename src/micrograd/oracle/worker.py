@@ -202,22 +202,31 @@ def _apply(registers: list[Any], instruction: Sequence[Any]) -> Any:
 
 
 def _describe(exc: BaseException) -> str:
-    """``Type: message``, with the exit code for ``sys.exit`` and the Python of a syntax error."""
+    """``Type: message``; the code of ``sys.exit``; the Python, where a newer one may be why."""
     if isinstance(exc, SystemExit):
         return f"SystemExit: the engine called sys.exit({exc.code!r})"
     if isinstance(exc, RecursionError):  # its wording depends on where the limit was hit
         return "RecursionError: maximum recursion depth exceeded"
     if isinstance(exc, SyntaxError):
-        version = f"{sys.version_info.major}.{sys.version_info.minor}"
         where = f"{os.path.basename(exc.filename or '?')}, line {exc.lineno}"
         return (
-            f"SyntaxError: {exc.msg} ({where}); graded with Python {version}: "
+            f"SyntaxError: {exc.msg} ({where}); graded with Python {_python()}: "
             "is this syntax from a newer Python?"
         )
     text = str(exc)
     if len(text) > 300:
         text = text[:300] + "…"
+    if (
+        isinstance(exc, ImportError)
+        and exc.name in sys.stdlib_module_names
+        and text.startswith("cannot import name")
+    ):
+        text = f"{text}; graded with Python {_python()}: is it from a newer Python?"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _python() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def _student_trace(exc: BaseException) -> str:
