@@ -63,12 +63,12 @@ PLANTED: dict[str, dict[str, str]] = {
     "bug_no_upstream": {"sub": "failed", "mul": "failed", "reused_node": "failed"},
     "bug_no_topo": {"reused_node": "failed"},
     "bug_duplicate_visits": {"reused_node": "failed"},
-    # Walking the order forwards only shows once a node has a parent: a - b is a + (-b).
-    "bug_wrong_order": {
-        **dict.fromkeys(["add", "sub", "mul", "rsub", "div", "rdiv"], "failed"),
-        "reused_node": "not_graded",
-        "deep_chain": "not_graded",
-    },
+    # Walking the order forwards shows once a node has a parent: a + a, a * a. Named on two
+    # rules, the walk is the root cause; a - a (a + (-a)) failed before, in numbers alone.
+    "bug_wrong_order": {**dict.fromkeys(_SEEDLESS, "not_graded"), "sub": "failed"},
+    # f(a) * f(a) loses a share, as a / b = a * b**-1 loses b's: the probe a * b + a does not,
+    # so no "=" is named.
+    "bug_mul_drops_input": {"mul": "failed", "div": "failed"},
     # The root cause is reported once; every check depends on it.
     "bug_no_seed": dict.fromkeys(_SEEDLESS, "not_graded"),
     "bug_hang_exp": {"exp": "timeout"},
@@ -160,11 +160,25 @@ class TestPlantedBugs:
         (result,) = [c for c in graded(engine(name)).counted() if c.status == "failed"]
         assert f"so it must compute other {symbol} self" in result.message
 
-    def test_order_from_the_leaves_up_is_named(self) -> None:
-        """Running the nodes' backward forwards is diagnosed on the first op it breaks."""
+    def test_a_node_missing_from_the_graph_is_not_called_a_replaced_gradient(self) -> None:
+        """A share lost because a node is never reached reads like ``=``; the probe tells them apart.
+
+        The same numbers from ``=`` in ``__mul__`` are named (``bug_mul_assign``).
+        """
+        (dropped,) = [c for c in graded(engine("bug_mul_drops_input")).checks if c.name == "mul"]
+        assert dropped.status == "failed"
+        assert "replaced" not in dropped.message
+        (assigned,) = [c for c in graded(engine("bug_mul_assign")).checks if c.name == "mul"]
+        assert "replaced (=) instead of accumulated (+=), in the backward of __mul__" in (
+            assigned.message
+        )
+
+    def test_order_from_the_leaves_up_is_named_once(self) -> None:
+        """Running the nodes' backward forwards is backward()'s fault: one root cause, named."""
         suite = graded(engine("bug_wrong_order"))
-        (result, *_) = [c for c in suite.counted() if c.status == "failed"]
-        assert "run them in reverse, from the root" in result.message
+        assert suite.cause is not None
+        assert suite.cause.message.startswith("backward() walks the graph wrongly")
+        assert "run them in reverse, from the root" in suite.cause.message
 
 
 class TestCorrectEngines:

@@ -122,6 +122,20 @@ class TestConventions:
         driven = replace(parse_target(str(path)), leaf_kwargs=(("requires_grad", True),))
         assert run_suite(driven, FAST).passed
 
+    def test_leaves_whose_grad_stays_none_are_diagnosed_the_same_way(self) -> None:
+        """Grad starting as None (PyTorch's manner) gives the one root cause too, not 20 failures.
+
+        A grad of None counts as 0 before backward() as after it, so the
+        leaves are seen unchanged; the lone leaf of ``root_seed`` is no error.
+        """
+        target = parse_target(str(ENGINES / "correct_requires_grad.py"))
+        suite = run_suite(target, FAST)
+        assert suite.cause is not None
+        assert suite.cause.message.endswith("rerun with --leaf-kwargs requires_grad=True")
+        assert {c.status for c in suite.checks} <= {"not_graded", "unsupported"}
+        driven = replace(target, leaf_kwargs=(("requires_grad", True),))
+        assert run_suite(driven, FAST).passed
+
     def test_a_backprop_method_is_suggested_and_used(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -37,8 +37,9 @@ from micrograd.oracle.compare import (
     witnesses_agree,
 )
 from micrograd.oracle.determinism import seed_only
-from micrograd.oracle.diagnose import diagnose
+from micrograd.oracle.diagnose import Finding, diagnose
 from micrograd.oracle.runner import LoadError, Target, Worker, WorkerCrashed, WorkerTimeout
+from micrograd.oracle.worker import operands
 
 __all__ = ["STATUSES", "CheckResult", "Options", "SuiteResult", "run_suite"]
 
@@ -65,6 +66,7 @@ EDGE_NAMES: Final = frozenset(c.name for c in CATALOGUE if c.kind == "edge")
 """The checks of the edge group."""
 _FAULTS: Final = frozenset({"failed", "error", "timeout"})
 _CAUSE_RULES: Final = 3  # a cause shared by checks of this many different rules is the root cause
+_WALK_RULES: Final = 2  # a faulty walk diagnosed in checks of two rules: a root cause
 
 PROBE_TIMEOUT: Final = 1.0
 """Seconds allowed for a check's first, one-op case; so that a hanging engine is graded fast."""
@@ -124,6 +126,8 @@ class CheckResult:
     """A ready reproducer, for checks that are not expression programs (``nn_mlp``)."""
     diagnosis: str = ""
     """The kind of misconception the message names ("" for none), numbers masked out."""
+    finding: str = ""
+    """The kind of that misconception (see :class:`~micrograd.oracle.diagnose.Finding`), or ""."""
 
 
 @dataclass
@@ -222,6 +226,8 @@ class _Grader:
         """The programs of the current request, when more than one."""
         self.broke = False
         """Whether the engine hung or crashed while a failure was shrunk."""
+        self.probed: dict[str, dict[str, Any]] = {}
+        """The student's results on the diagnoses' follow-up probes, by program."""
 
     def which(self) -> str:
         """After a timeout or a crash: find the case to blame, and say how sure that is.
@@ -300,12 +306,40 @@ class _Grader:
             self.excluded += 1
             return None
         self.cases += 1
-        why = diagnose(program, want, got, self.options.tolerance)
-        if why is not None:
-            message = why
+        finding = self._confirmed(diagnose(program, want, got, self.options.tolerance))
+        if finding is not None:
+            message = finding.message
         failure = self.result(status, message, program, want=want, got=got, found=found)
-        failure.diagnosis = re.sub(r"[-+.\de]+", "#", why or "")
+        if finding is not None:
+            failure.diagnosis = re.sub(r"[-+.\de]+", "#", finding.message)
+            failure.finding = finding.kind
         return failure
+
+    def _confirmed(self, finding: Finding | None) -> Finding | None:
+        """``finding``, once the student's engine fails its follow-up probe as predicted.
+
+        Probes are remembered, so that shrinking asks each one once; an engine
+        that hangs or crashes on one confirms nothing.
+        """
+        if finding is None or finding.probe is None:
+            return finding
+        probe = finding.probe
+        key = repr(probe.program)
+        if key not in self.probed:
+            try:
+                (got,), _ = self.worker.request([probe.program], PROBE_TIMEOUT)
+            except (WorkerTimeout, WorkerCrashed, LoadError):
+                got = {"error": "no answer"}
+            self.probed[key] = got
+        got = self.probed[key]
+        if "error" in got:
+            return None
+        grad, tol = got["grads"][probe.leaf], self.options.tolerance
+        return (
+            finding
+            if tol.close(grad, probe.mistaken) and not tol.close(grad, probe.correct)
+            else None
+        )
 
     def result(
         self,
@@ -396,7 +430,7 @@ class _Grader:
 def _plainer_programs(program: Program) -> Iterator[Program]:
     """``program`` without its unused leaves, then with each leaf rounded, one at a time."""
     n = len(program["leaves"])
-    used = {i for op in program["ops"] for i in _operands(op)} | {n + len(program["ops"]) - 1}
+    used = {i for op in program["ops"] for i in operands(op)} | {n + len(program["ops"]) - 1}
     keep = [i for i in range(n) if i in used]
     if len(keep) < n:
         renumber = {old: new for new, old in enumerate([*keep, *range(n, n + len(program["ops"]))])}
@@ -411,14 +445,6 @@ def _plainer_programs(program: Program) -> Iterator[Program]:
                 leaves[i] = y
                 yield {**program, "leaves": leaves}
                 break
-
-
-def _operands(op: list[Any]) -> list[int]:
-    """The registers an instruction reads."""
-    kind = op[0]
-    if kind == "bin":
-        return [op[2], op[3]]
-    return [op[3]] if kind == "rnum" else [op[2]]
 
 
 def _renumbered(op: list[Any], renumber: dict[int, int]) -> list[Any]:
@@ -638,7 +664,10 @@ class _Causes:
     When the op checks graded so far, across :data:`_CAUSE_RULES` different
     rules and with none passed, all fail the same way (backward() hangs,
     changes no gradient, or raises the same exception), that fault is reported
-    once and every check it breaks is not graded.
+    once and every check it breaks is not graded. A walk of the graph whose
+    numbers name the fault (no ``visited`` set, leaves first) is backward()'s
+    whatever the op: diagnosed in checks of :data:`_WALK_RULES` rules, it is the
+    root cause even while other checks pass.
     """
 
     def __init__(self, worker: Worker) -> None:
@@ -658,6 +687,8 @@ class _Causes:
             return "hang"
         if result.status == "error" and got.get("phase") == "backward":
             return f"raises {got['exc_type']}"
+        if result.finding == "walk":  # named from the numbers: it says more than "unchanged"
+            return f"walk: {result.diagnosis}"
         before = got.get("grads_before")
         if result.status == "failed" and before and before == got.get("grads"):
             return "unchanged"
@@ -678,9 +709,13 @@ class _Causes:
         self.first.setdefault(self.seen[-1][1], result)
         signatures = {signature for _, signature in self.seen}
         rules = {rule for rule, _ in self.seen}
-        if len(signatures) != 1 or len(rules) < _CAUSE_RULES or "passed" in signatures:
+        walked = {rule for rule, signature in self.seen if signature == self.seen[-1][1]}
+        if self.seen[-1][1].startswith("walk") and len(walked) >= _WALK_RULES:
+            self.kind = self.seen[-1][1]  # the walk is backward()'s, whatever the ops
+        elif len(signatures) != 1 or len(rules) < _CAUSE_RULES or "passed" in signatures:
             return False
-        (self.kind,) = signatures
+        else:
+            (self.kind,) = signatures
         self.found = self._describe(self.first[self.kind])
         return True
 
@@ -690,7 +725,17 @@ class _Causes:
             self.short = "backward() hangs"
             what = "backward() never returns: every check so far hangs on its first, smallest graph"
         elif self.kind == "unchanged":
-            if seed is not None and seed.status != "passed":
+            takes = "requires_grad" in self.worker.init_parameters and not any(
+                key == "requires_grad" for key, _ in self.worker.target.leaf_kwargs
+            )
+            if takes:  # the likelier reading: leaves made without it are constants
+                self.short = "no leaf got a gradient"
+                what = (
+                    "backward() changed no gradient: every leaf's grad is what it was before. "
+                    f"Your {self.worker.target.class_name} takes requires_grad: if leaves need "
+                    "it, rerun with --leaf-kwargs requires_grad=True"
+                )
+            elif seed is not None and seed.status != "passed":
                 self.short = "backward() does not seed the root's grad"
                 what = (
                     "backward() does not set the root's grad to 1: after a.backward() on a lone "
@@ -701,13 +746,9 @@ class _Causes:
             else:
                 self.short = "backward() changes no gradient"
                 what = "backward() changed no gradient: every leaf's grad is what it was before"
-            if "requires_grad" in self.worker.init_parameters and not any(
-                key == "requires_grad" for key, _ in self.worker.target.leaf_kwargs
-            ):
-                what += (
-                    ". Your Value takes requires_grad: if leaves need it, rerun with "
-                    "--leaf-kwargs requires_grad=True"
-                )
+        elif self.kind.startswith("walk"):
+            self.short = "backward() walks the graph wrongly"
+            what = f"backward() walks the graph wrongly, whatever the ops: {example.message}"
         else:
             self.short = f"backward() {self.kind}"
             what = f"backward() {self.kind} on every graph: {example.message}"

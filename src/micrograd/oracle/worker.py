@@ -48,6 +48,7 @@ __all__ = [
     "load_class",
     "method_for",
     "missing_method",
+    "operands",
 ]
 
 Program = dict[str, Any]
@@ -78,6 +79,14 @@ def method_for(instruction: Sequence[Any]) -> str:
         return "__neg__" if name == "neg" else str(name)
     prefix = "__r" if kind == "rnum" else "__"
     return f"{prefix}{_DUNDER[name]}__"
+
+
+def operands(instruction: Sequence[Any]) -> list[int]:
+    """The registers an instruction reads (``["bin", "*", 0, 0]`` reads register 0 twice)."""
+    kind = instruction[0]
+    if kind == "bin":
+        return [instruction[2], instruction[3]]
+    return [instruction[3]] if kind == "rnum" else [instruction[2]]
 
 
 def missing_method(cls: type, program: Program) -> str | None:
@@ -111,10 +120,15 @@ def _call_backward(root: Any) -> None:
     root.backward()
 
 
+def _grad(node: Any) -> float:
+    """``node.grad`` as a float; a ``grad`` of None counts as 0, as in PyTorch."""
+    return 0.0 if node.grad is None else _as_float(node, "grad")
+
+
 def _grad_or_none(node: Any) -> float | None:
-    """A leaf's ``grad`` before ``backward()``, or None where it cannot be read as a float."""
+    """A leaf's ``grad`` before ``backward()`` (None counts as 0), or None if it is no number."""
     try:
-        return float(node.grad)
+        return _grad(node)
     except Exception:  # any student object; None means "not a number yet"
         return None
 
@@ -129,10 +143,10 @@ def evaluate(
 
     Returns ``{"data": [...], "grads": [...], "root_grad": g, "grads_before":
     [...]}`` (``data`` of every register, ``grad`` of every leaf after
-    ``backward(root)``, the root's ``grad`` or None, and every leaf's ``grad``
-    before ``backward`` or None; a ``grad`` of None after ``backward`` counts
-    as 0, as in PyTorch, where a leaf that backward does not reach keeps
-    None), or on an exception ``{"error": "Type:
+    ``backward(root)``, the root's ``grad`` (None unless ``root_grad`` is asked
+    for), and every leaf's ``grad`` before ``backward`` or None; a ``grad``
+    of None counts as 0, as in PyTorch, where a leaf that backward does not
+    reach keeps None), or on an exception ``{"error": "Type:
     message", "exc_type": ..., "phase": ..., "step": k, "trace": ...}`` where
     ``phase`` is ``forward``, ``backward`` or ``read`` and ``step`` is the
     register being built when it was raised.
@@ -147,8 +161,8 @@ def evaluate(
             backward(registers[-1])
         phase = "read"
         data = [_as_float(node, "data") for node in registers]
-        grads = [0.0 if node.grad is None else _as_float(node, "grad") for node in registers[:n]]
-        root_grad = _as_float(registers[-1], "grad") if program.get("root_grad") else None
+        grads = [_grad(node) for node in registers[:n]]
+        root_grad = _grad(registers[-1]) if program.get("root_grad") else None
     except _CAUGHT as caught:
         exc: BaseException = caught
         if isinstance(caught, _Progress):
