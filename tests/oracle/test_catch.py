@@ -161,7 +161,7 @@ class TestPlantedBugs:
         assert f"so it must compute other {symbol} self" in result.message
 
     def test_a_node_missing_from_the_graph_is_not_called_a_replaced_gradient(self) -> None:
-        """A share lost because a node is never reached reads like ``=``; the probe tells them apart.
+        """A share lost to a node never reached reads like ``=``; the probe tells them apart.
 
         The same numbers from ``=`` in ``__mul__`` are named (``bug_mul_assign``).
         """
