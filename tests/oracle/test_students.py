@@ -86,6 +86,28 @@ class TestTheReferenceCannotBeHandedIn:
             ("nn_mlp", "passed"),
         ]
 
+    def test_a_stray_import_of_the_grader_above_the_own_class_is_harmless(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``from micrograd.engine import Value`` left above the student's own Value is no error.
+
+        Seen in a real exercise notebook: the import gets a do-nothing
+        placeholder, the student's class is graded, and the report says so.
+        """
+        path = tmp_path / "engine.py"
+        path.write_text("from micrograd.engine import Value\nimport micrograd\n" + CLOSURES)
+        assert main(["check", str(path), *QUICK, "--only", "add"]) == 0
+        out = " ".join(capsys.readouterr().out.split())  # the header is wrapped
+        assert "placeholders: micrograd (micrograd-ref's own package, which graded" in out
+
+    def test_scratch_code_using_the_placeholder_says_why_it_failed(self, tmp_path: Path) -> None:
+        """Code that computes with the grader's Value fails with a note about the placeholder."""
+        path = tmp_path / "engine.py"
+        path.write_text("from micrograd import Value as Ref\nprint(Ref(2.0) + 1)\n" + CLOSURES)
+        with Worker(parse_target(str(path))) as child, pytest.raises(LoadError) as caught:
+            child.start()
+        assert str(caught.value).endswith("it was given a do-nothing placeholder)")
+
     def test_a_network_on_another_class_is_an_error(self, tmp_path: Path) -> None:
         """--nn checks that the MLP's parameters are instances of the class being graded."""
         (tmp_path / "engine.py").write_text(CLOSURES)
@@ -244,12 +266,28 @@ class TestNotebooksAndFolders:
         )
 
     def test_a_raising_cell_points_at_the_cell(self, tmp_path: Path) -> None:
-        """An error while the notebook's module loads names the cell and its line."""
-        path = _notebook(tmp_path / "nb.ipynb", "x = 1\ny = undefined_name", CLOSURES)
+        """An error in the cell defining the class is a load error naming the cell and line."""
+        path = _notebook(tmp_path / "nb.ipynb", "x = 1", "y = undefined_name\n" + CLOSURES)
         target = parse_target(str(path))
         with Worker(target) as child, pytest.raises(LoadError) as caught:
             child.start()
-        assert 'File "nb.ipynb", code cell 1, line 2' in target.explain_trace(caught.value.trace)
+        assert 'File "nb.ipynb", code cell 2, line 1' in target.explain_trace(caught.value.trace)
+
+    def test_a_raising_scratch_cell_is_skipped_as_jupyter_would(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A cell above the class that raises (or does not parse) is skipped; the report says so.
+
+        Jupyter goes on to the next cell after an error; a cell defining the
+        class is never skipped.
+        """
+        path = _notebook(
+            tmp_path / "nb.ipynb", "import math\nx = 1 / 0", "def broken(:", CLOSURES, "1/0"
+        )
+        assert main(["check", str(path), *QUICK, "--only", "add"]) == 0
+        out = " ".join(capsys.readouterr().out.split())
+        assert "code cell 1 raised ZeroDivisionError: division by zero; it defines" in out
+        assert "code cell 2 raised SyntaxError" in out
 
     def test_a_notebook_without_the_class(self, tmp_path: Path) -> None:
         """The classes it defines are listed, with the target to use."""
@@ -436,7 +474,7 @@ class TestLoadingEdges:
         target = replace(parse_target(str(tmp_path / "engine.py")), nn=nn)
         (result,) = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}))).checks
         assert result.status == "error"
-        assert "the nn module imports micrograd-ref's own package" in result.message
+        assert "the MLP is built on micrograd-ref's own package" in result.message
 
     def test_the_import_line_of_a_package_member(self, tmp_path: Path) -> None:
         """A member of a regular package is imported through it; a namespace one as a file."""

@@ -344,6 +344,8 @@ class Worker:
         """Whether the engine backpropagates with a module function, once loaded."""
         self.placeholders: list[str] = []
         """Packages the engine imported that are not installed here, given placeholders."""
+        self.skipped_cells: list[tuple[int, str]] = []
+        """A notebook's cells that raised while it loaded and were skipped, with the error."""
         self.starts = 0
         """How many child processes were started."""
         self._proc: subprocess.Popen[bytes] | None = None
@@ -398,10 +400,10 @@ class Worker:
             "reference": REFERENCE_PACKAGE,
             "leaf_kwargs": dict(self.target.leaf_kwargs),
             "backward": self.target.backward,
-            "later_functions": []
-            if self.target.notebook is None
-            else [list(pair) for pair in self.target.notebook.later_functions],
         }
+        if self.target.notebook is not None:
+            config["later_functions"] = [list(f) for f in self.target.notebook.later_functions]
+            config["cells"] = [list(chunk) for chunk in self.target.notebook.chunks]
         if self.target.nn is not None:
             nn = self.target.nn
             config["nn"] = {
@@ -431,6 +433,7 @@ class Worker:
         self.init_parameters = [str(p) for p in reply.get("init_parameters", [])]
         self.backward_is_function = bool(reply.get("backward_is_function", False))
         self.placeholders = [str(name) for name in reply.get("placeholders", [])]
+        self.skipped_cells = [(int(n), str(why)) for n, why in reply.get("skipped_cells", [])]
         self.load_output = str(reply.get("output", ""))
 
     def request(

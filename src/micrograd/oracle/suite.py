@@ -148,6 +148,8 @@ class SuiteResult:
     """What the engine printed when imported."""
     placeholders: list[str] = field(default_factory=list)
     """Packages the engine imports that are not installed here (``matplotlib`` …): placeholders."""
+    skipped_cells: list[tuple[int, str]] = field(default_factory=list)
+    """A notebook's cells that raised while it loaded, with the error: skipped, as Jupyter does."""
     cause: CheckResult | None = None
     """One fault that breaks every check (``backward()`` hangs, changes nothing …), or None.
 
@@ -581,6 +583,7 @@ def run_suite(target: Target, options: Options) -> SuiteResult:
         time.monotonic() - started,
         load_output,
         placeholders=worker.placeholders,
+        skipped_cells=worker.skipped_cells,
         cause=cause,
     )
 

@@ -288,50 +288,14 @@ class CappedText:
 
 
 REFERENCE_REFUSED = (
-    "it imports micrograd-ref's own package 'micrograd', which the grader does not let the "
+    "micrograd-ref's own package 'micrograd', which the grader does not let the "
     "code it grades use: hand in your own engine. If your own package is called micrograd, "
     "give its folder with --path (or run the check from the folder that holds it)"
 )
-"""Why a student's ``import micrograd`` failed, when only the grader's package has that name."""
+"""Why a graded class (or a network's parameters) was refused: the grader's package made it.
 
-
-class ReferenceBlocker(importlib.abc.MetaPathFinder):
-    """A meta path finder that resolves ``micrograd`` to anything but the grader's own package.
-
-    A student's package called ``micrograd`` (Karpathy's layout, with or
-    without ``__init__.py``) is found on ``sys.path`` as usual; the installed
-    micrograd-ref never is, so a submission can neither hand in the reference
-    engine nor build its network on it by accident. Every file of the
-    reference belongs to that package, so none of it can be loaded at all.
-    """
-
-    def __init__(self, package_dir: str) -> None:
-        self.package_dir = os.path.realpath(package_dir)
-
-    @staticmethod
-    def refused(exc: BaseException) -> bool:
-        """Whether ``exc`` comes from an import of ``micrograd`` that found only the grader's."""
-        seen: BaseException | None = exc
-        while seen is not None:
-            if isinstance(seen, ModuleNotFoundError) and seen.msg == REFERENCE_REFUSED:
-                return True
-            seen = seen.__cause__ or seen.__context__
-        return False
-
-    def _holds_reference(self, entry: str) -> bool:
-        return os.path.realpath(os.path.join(entry or ".", "micrograd")) == self.package_dir
-
-    def find_spec(
-        self, name: str, path: Sequence[str] | None = None, target: object = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        """The spec of the student's ``micrograd``; other names are left to the other finders."""
-        if name != "micrograd":
-            return None
-        entries = [entry for entry in sys.path if not self._holds_reference(entry)]
-        spec = importlib.machinery.PathFinder.find_spec(name, entries)
-        if spec is None:
-            raise ModuleNotFoundError(REFERENCE_REFUSED, name=name)
-        return spec
+It follows what was refused: "the class Value comes from …", "the MLP is built on …".
+"""
 
 
 DISPLAY_MODULES = frozenset(
@@ -407,10 +371,74 @@ class DisplayStubs(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         """Nothing to run."""
 
 
-def _import_file(path: str, module_name: str) -> Any:
-    """Execute the file at ``path`` as module ``module_name`` (a package member if dotted)."""
+class ReferenceRefused(ImportError):
+    """The graded class, or the network's parameters, come from the grader's own package."""
+
+
+class _Refused(_Placeholder):
+    """What ``import micrograd`` gives when only the grader's own package has that name."""
+
+
+class ReferenceBlocker(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """A meta path finder that resolves ``micrograd`` to anything but the grader's own package.
+
+    A student's package called ``micrograd`` (Karpathy's layout, with or
+    without ``__init__.py``) is found on ``sys.path`` as usual; the installed
+    micrograd-ref never is. Where it is the only ``micrograd``, the import
+    gives a do-nothing placeholder (as for a plotting package that is not
+    installed), so that a stray ``from micrograd.engine import Value`` above
+    the student's own class does not stop the check; a graded class, or a
+    network's parameters, that come from the placeholder are refused
+    (:class:`ReferenceRefused`). Every file of the reference belongs to that
+    package, so none of it can be loaded at all.
+    """
+
+    def __init__(self, package_dir: str) -> None:
+        self.package_dir = os.path.realpath(package_dir)
+        self.used = False
+        """Whether the student's code imported the placeholder."""
+
+    def _holds_reference(self, entry: str) -> bool:
+        return os.path.realpath(os.path.join(entry or ".", "micrograd")) == self.package_dir
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        """The student's ``micrograd``, else the placeholder; other names go to other finders."""
+        if name.partition(".")[0] != "micrograd":
+            return None
+        if "." in name:  # a submodule: the placeholder's, or left to the student's package
+            refused = isinstance(sys.modules.get("micrograd"), _Refused)
+            return importlib.util.spec_from_loader(name, self, is_package=True) if refused else None
+        entries = [entry for entry in sys.path if not self._holds_reference(entry)]
+        spec = importlib.machinery.PathFinder.find_spec(name, entries)
+        if spec is None:
+            self.used = True
+            return importlib.util.spec_from_loader(name, self, is_package=True)
+        return spec
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        """The placeholder module."""
+        return _Refused(spec.name)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        """Nothing to run."""
+
+
+def _refuse_placeholders(*found: object) -> None:
+    """Raise :class:`ReferenceRefused` if anything in ``found`` comes from the placeholder."""
+    if any(isinstance(thing, (_Refused, _Nothing)) for thing in found):
+        raise ReferenceRefused(REFERENCE_REFUSED)
+
+
+def _import_file(path: str, module_name: str, chunks: Sequence[Sequence[Any]] = ()) -> Any:
+    """Execute the file at ``path`` as module ``module_name`` (a package member if dotted).
+
+    ``chunks`` describe a notebook's cells (see :func:`_run_cells`).
+    """
     if "." in module_name:
         module = importlib.import_module(module_name)
+        _refuse_placeholders(module)
         found = os.path.realpath(str(getattr(module, "__file__", "")))
         if found != os.path.realpath(path):
             raise ImportError(
@@ -428,25 +456,64 @@ def _import_file(path: str, module_name: str) -> Any:
         raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    if chunks:
+        _run_cells(module, path, chunks)
+    else:
+        spec.loader.exec_module(module)
     return module
 
 
-def load_class(target: str, kind: str, class_name: str, module_name: str = "") -> type:
+SKIPPED_CELLS: list[tuple[int, str]] = []
+"""The notebook cells that raised and were skipped while the engine loaded, with the error."""
+
+
+def _run_cells(module: types.ModuleType, path: str, chunks: Sequence[Sequence[Any]]) -> None:
+    """Run a notebook module cell by cell, going on past a cell that raises, as Jupyter does.
+
+    ``chunks`` are ``(cell, first line, last line, essential)``; what comes
+    before the first cell (the module's header) runs first. A cell that
+    raises, or does not parse, is noted in :data:`SKIPPED_CELLS` and skipped,
+    unless it is essential (it defines the class or function being graded):
+    then its error is the load error. Each cell is compiled at its own lines of
+    ``path``, so tracebacks point into it.
+    """
+    with open(path, encoding="utf-8") as file:
+        lines = file.read().split("\n")
+    first = int(chunks[0][1])
+    pieces = [(0, 1, first - 1, True), *chunks]
+    for cell, start, stop, essential in pieces:
+        text = "\n" * (int(start) - 1) + "\n".join(lines[int(start) - 1 : int(stop)])
+        try:
+            exec(compile(text, path, "exec"), module.__dict__)
+        except _CAUGHT as exc:
+            if essential:
+                raise
+            SKIPPED_CELLS.append((int(cell), _describe(exc)))
+
+
+def load_class(
+    target: str,
+    kind: str,
+    class_name: str,
+    module_name: str = "",
+    chunks: Sequence[Sequence[Any]] = (),
+) -> type:
     """The student's class: ``kind`` is ``"path"`` (a .py file) or ``"module"`` (a name).
 
     A file is imported as ``module_name`` (default: its stem), with its folder
     first on ``sys.path`` so that its own sibling imports work; a dotted
     ``module_name`` imports it as a member of its package, so that the
-    student's other modules importing it get the same module.
+    student's other modules importing it get the same module. ``chunks``
+    describe a notebook's cells, run one by one.
     """
     if kind == "path":
         sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
         stem = os.path.splitext(os.path.basename(target))[0]
-        module = _import_file(target, module_name or stem)
+        module = _import_file(target, module_name or stem, chunks)
     else:
         module = importlib.import_module(target)
     cls = getattr(module, class_name, None)
+    _refuse_placeholders(module, cls)
     if not isinstance(cls, type):
         where = os.path.basename(target) if kind == "path" else target
         classes = [
@@ -522,15 +589,26 @@ def _limit_resources(memory_bytes: int) -> None:
 def _load(config: dict[str, Any]) -> tuple[type, Any]:
     """The student's class and how to call its backward, as ``config`` describes them."""
     cls = load_class(
-        config["target"], config["kind"], config["class_name"], config.get("module", "")
+        config["target"],
+        config["kind"],
+        config["class_name"],
+        config.get("module", ""),
+        config.get("cells", ()),
     )
     later = [(str(f), int(cell)) for f, cell in config.get("later_functions", [])]
     return cls, backward_caller(cls, config.get("backward", "backward"), later)
 
 
+def _blocker() -> ReferenceBlocker:
+    """The child's :class:`ReferenceBlocker` (a new, unused one where none is installed)."""
+    found = (f for f in sys.meta_path if isinstance(f, ReferenceBlocker))
+    return next(found, ReferenceBlocker(os.devnull))
+
+
 def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[Any], None]) -> None:
     """Load the engine named in ``config``, then answer requests until told to stop."""
     captured = CappedText()
+    SKIPPED_CELLS.clear()
     sys.stdout = sys.stderr = captured
     stubs = DisplayStubs()
     sys.meta_path.append(stubs)
@@ -538,8 +616,13 @@ def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[An
         cls, backward = _load(config)
     except _CAUGHT as exc:
         error = _describe(exc)
-        if ReferenceBlocker.refused(exc):
-            error = f"ImportError: {REFERENCE_REFUSED}"
+        if isinstance(exc, ReferenceRefused):
+            error = f"ImportError: the class {config['class_name']} comes from {exc}"
+        elif _blocker().used:
+            error += (
+                " (the code imports micrograd, which here is only micrograd-ref's own package: "
+                "it was given a do-nothing placeholder)"
+            )
         send({"load_error": error, "trace": _student_trace(exc), "output": captured.take()})
         return
     send(
@@ -547,7 +630,8 @@ def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[An
             "ready": f"{cls.__module__}.{cls.__qualname__}",
             "init_parameters": _init_names(cls),
             "backward_is_function": not isinstance(backward, operator.methodcaller),
-            "placeholders": sorted(stubs.used),
+            "placeholders": sorted(stubs.used) + (["micrograd"] if _blocker().used else []),
+            "skipped_cells": SKIPPED_CELLS,
             "output": captured.take(),
         }
     )
@@ -600,6 +684,7 @@ def run_network(
                 "(each neuron's weights and bias)"
             )
         strangers = [p for p in params if not isinstance(p, graded)]
+        _refuse_placeholders(*strangers[:1])
         if strangers:
             kind = type(strangers[0])
             where = f"{kind.__module__}.{kind.__qualname__}"
@@ -625,8 +710,8 @@ def run_network(
             grads.append([_as_float(p, "grad") for p in params])
     except _CAUGHT as exc:
         error = _describe(exc)
-        if ReferenceBlocker.refused(exc):
-            error = f"ImportError: the nn module {REFERENCE_REFUSED[3:]}"
+        if isinstance(exc, ReferenceRefused):
+            error = f"ImportError: the {nn['class_name']} is built on {exc}"
         return {"error": error, "exc_type": type(exc).__name__, "phase": phase}
     return {"outputs": outputs, "grads": grads}
 

@@ -44,6 +44,7 @@ def _report(suite: SuiteResult) -> dict[str, Any]:
         if suite.cause is None
         else {"message": suite.cause.message, "reproducer": reproducer(suite, suite.cause)},
         "placeholders": suite.placeholders,
+        "skipped_cells": [{"cell": cell, "error": error} for cell, error in suite.skipped_cells],
         "seconds": round(suite.seconds, 3),
         "rerun": rerun_command(suite),
         "checks": [

@@ -61,8 +61,15 @@ def render(suite: SuiteResult) -> str:
         *_wrap(f"tolerance: {options.tolerance.describe()}", 4),
     ]
     if suite.placeholders:
-        missing = ", ".join(suite.placeholders)
-        lines += _wrap(f"not installed here, imported as do-nothing placeholders: {missing}", 4)
+        names = ", ".join(
+            "micrograd (micrograd-ref's own package, which graded code may not use)"
+            if name == "micrograd"
+            else name
+            for name in suite.placeholders
+        )
+        lines += _wrap(f"not installed here, imported as do-nothing placeholders: {names}", 4)
+    for cell, error in suite.skipped_cells:
+        lines += _wrap(f"code cell {cell} raised {error}; it defines nothing graded: skipped", 4)
     lines.append("")
     if suite.cause is not None:
         lines += _wrap(f"ROOT CAUSE: {suite.cause.message}", 4)
