@@ -286,8 +286,19 @@ class _Grader:
 
         A disagreement counts only once the witnesses confirm the reference's
         numbers for this case; otherwise the case is not graded. A wrong number
-        whose cause can be told from the numbers says that cause.
+        whose cause can be told from the numbers says that cause. The time this
+        takes is the grader's own (the reference engine, the witnesses,
+        PyTorch's first import), so it moves the check's deadline: the timeout
+        measures the student's engine alone.
         """
+        started = time.monotonic()
+        try:
+            return self._grade(program, got)
+        finally:
+            self.deadline += time.monotonic() - started
+
+    def _grade(self, program: Program, got: dict[str, Any]) -> CheckResult | None:
+        """:meth:`grade`, without moving the deadline."""
         want = expected(program)
         found: list[Mismatch] = []
         if "error" in got:
@@ -302,6 +313,8 @@ class _Grader:
             message = f"{first.quantity} is {first.got!r}, expected {first.want!r}{more}"
             if program.get("reuse"):
                 message = f"with its input used twice, {message}"
+            elif program.get("nested"):
+                message = f"applied to its own result, {message}"
         if not witnesses_agree(
             program, want, self.options.tolerance, use_torch=self.options.use_torch
         ):
@@ -516,7 +529,9 @@ def _run_check(
     failure = grader.grade(probe, got)
     if failure is not None:
         return failure
+    started = time.monotonic()
     programs = first[1:] + _draw(strategy, options)
+    grader.deadline += time.monotonic() - started  # drawing is the grader's time too
     for start in range(0, len(programs), _BATCH):
         batch = programs[start : start + _BATCH]
         grader.current, grader.batch = batch[0], batch
