@@ -179,6 +179,23 @@ class TestConventions:
         suite = run_suite(target, replace(FAST, only=frozenset({"mul"})))
         assert suite.passed
         assert suite.target.backward_call("c") == "back_prop(c)"
+        assert suite.target.import_line().endswith("from engine import Value, back_prop")
+
+    def test_numbers_under_other_names_are_one_root_cause(self, tmp_path: Path) -> None:
+        """An engine keeping ``.value`` instead of ``.data``: one cause, naming what it holds.
+
+        Every check would otherwise err the same way reading ``.data``.
+        """
+        path = tmp_path / "engine.py"
+        path.write_text(CLOSURES.replace(".data", ".value"))
+        suite = run_suite(parse_target(str(path)), FAST)
+        assert suite.cause is not None
+        assert suite.cause.message.startswith(
+            "every check fails reading the numbers: AttributeError: Value has no 'data'; "
+            "it holds value, grad."
+        )
+        assert "`data = property(lambda self: self.value)`" in suite.cause.message
+        assert {c.status for c in suite.counted()} <= {"not_graded", "unsupported"}
 
     def test_an_engine_that_takes_no_numbers_has_those_forms_unsupported(
         self, tmp_path: Path

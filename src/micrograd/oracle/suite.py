@@ -705,6 +705,8 @@ class _Causes:
             return "hang"
         if result.status == "error" and got.get("phase") == "backward":
             return f"raises {got['exc_type']}"
+        if result.status == "error" and got.get("phase") == "read":
+            return f"cannot be read: {got['error']}"
         if result.finding == "walk":  # named from the numbers: it says more than "unchanged"
             return f"walk: {result.diagnosis}"
         before = got.get("grads_before")
@@ -764,6 +766,14 @@ class _Causes:
             else:
                 self.short = "backward() changes no gradient"
                 what = "backward() changed no gradient: every leaf's grad is what it was before"
+        elif self.kind.startswith("cannot be read"):
+            self.short = "the grader cannot read .data or .grad"
+            error = (example.got or {}).get("error", example.message)
+            what = (
+                f"every check fails reading the numbers: {error}. The grader reads "
+                "v.data and v.grad: if yours are named otherwise, add for example "
+                "`data = property(lambda self: self.value)` to the class"
+            )
         elif self.kind.startswith("walk"):
             self.short = "backward() walks the graph wrongly"
             what = f"backward() walks the graph wrongly, whatever the ops: {example.message}"

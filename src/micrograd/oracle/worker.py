@@ -112,8 +112,20 @@ def _missing(name: str, program: Program) -> Result:
 
 
 def _as_float(node: Any, attribute: str) -> float:
-    """``float(node.<attribute>)``, accepting ints, numpy scalars and 0-d tensors."""
-    return float(getattr(node, attribute))
+    """``float(node.<attribute>)``, accepting ints, numpy scalars and 0-d tensors.
+
+    Raises:
+        AttributeError: If ``node`` has no such attribute, naming the numbers it does hold.
+    """
+    try:
+        value = getattr(node, attribute)
+    except AttributeError:
+        numbers = [
+            k for k, v in getattr(node, "__dict__", {}).items() if isinstance(v, int | float)
+        ]
+        held = f"; it holds {', '.join(numbers)}" if numbers else ""
+        raise AttributeError(f"{type(node).__name__} has no {attribute!r}{held}") from None
+    return float(value)
 
 
 def _call_backward(root: Any) -> None:
