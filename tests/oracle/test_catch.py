@@ -12,7 +12,7 @@ import pytest
 
 from micrograd.oracle.runner import parse_target
 from micrograd.oracle.suite import Options, SuiteResult, run_suite
-from tests.oracle.helpers import FAST, engine, graded, not_passed
+from tests.oracle.helpers import FAST, engine, engine_file, graded, not_passed
 from tests.oracle.planted import BUGS, source
 from tests.oracle.planted import CORRECT as CORRECT_SOURCE
 
@@ -287,10 +287,10 @@ class TestKarpathy:
         )
 
 
-def _with_nn(nn_name: str) -> SuiteResult:
+def _with_nn(nn_name: str, require: frozenset[str] = frozenset()) -> SuiteResult:
     nn = parse_target(engine(nn_name, "MLP"))
     target = replace(parse_target(engine("correct_closures")), nn=nn)
-    return run_suite(target, replace(FAST, only=frozenset({"nn_mlp"})))
+    return run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}), require=require))
 
 
 class TestNeuralNetworks:
@@ -304,11 +304,44 @@ class TestNeuralNetworks:
             "3 networks agree; assumed hidden tanh, output tanh",
         )
 
-    def test_missing_bias_parameter_is_an_error(self) -> None:
-        """parameters() without the biases cannot take the reference's parameters."""
+    def test_missing_bias_parameter_is_unsupported(self) -> None:
+        """parameters() without the biases cannot take the reference's parameters: not comparable.
+
+        The check cannot tell a network without biases from a forgotten one;
+        ``--require nn_mlp`` makes it fail.
+        """
         (result,) = _with_nn("nn_bug_no_bias").checks
-        assert result.status == "error"
+        assert result.status == "unsupported"
         assert "parameters() has 9 items, expected 13" in result.message
+        (required,) = _with_nn("nn_bug_no_bias", require=frozenset({"nn_mlp"})).checks
+        assert required.status == "failed"
+
+    @pytest.mark.parametrize(
+        ("old", "new", "says"),
+        [
+            ("def parameters(self):", "def get_params(self):", "no attribute 'parameters'"),
+            ("def __init__(self, nin, nouts):", "def __init__(self, nin, nouts, acts):", "acts"),
+        ],
+    )
+    def test_an_mlp_built_another_way_is_unsupported(
+        self, tmp_path: Path, old: str, new: str, says: str
+    ) -> None:
+        """An MLP without parameters(), or taking other arguments, is not comparable.
+
+        Both are seen in published engines: unsupported, with the reason.
+        """
+        source = engine_file("nn_lecture").read_text()
+        assert old in source
+        (tmp_path / "correct_closures.py").write_text(engine_file("correct_closures").read_text())
+        (tmp_path / "nn.py").write_text(source.replace(old, new))
+        target = replace(
+            parse_target(engine("correct_closures")),
+            nn=parse_target(str(tmp_path / "nn.py"), default_class="MLP"),
+        )
+        (result,) = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}))).checks
+        assert result.status == "unsupported"
+        assert says in result.message
+        assert result.message.endswith("then its bias")
 
     def test_an_unrecognised_layout_is_unsupported(self) -> None:
         """A bias added twice matches no layout: not comparable, so unsupported, never failed."""

@@ -805,6 +805,8 @@ def _run_nn(worker: Worker, options: Options) -> CheckResult:
         result.status, result.message, failing, layout = nn_check.grade_networks(
             nets, results, options.tolerance
         )
+        if result.status == "unsupported" and "nn_mlp" in options.require:
+            result.status = "failed"  # the teacher asks for the lecture's MLP
         result.cases = len(nets)
         if failing is not None:
             line = worker.target.nn.import_line()

@@ -682,12 +682,14 @@ def run_network(
     every parameter must be an instance of ``graded``, the class being graded.
     Returns ``{"outputs": [...], "grads": [...]}``: for each input, the
     output and d(output)/d(parameter) for every parameter (grads zeroed before
-    each input); or an error as :func:`evaluate` reports it.
+    each input); or an error as :func:`evaluate` reports it, whose phase is
+    ``load``, ``build`` (making the MLP, calling ``parameters()``),
+    ``parameters`` (of another class), ``forward``, ``backward`` or ``read``.
     """
     phase = "load"
     try:
         cls = _nn_class(nn["target"], nn["kind"], nn["class_name"], nn.get("module", ""))
-        phase = "forward"
+        phase = "build"  # an MLP built another way than the lecture's cannot be compared
         model = cls(network["nin"], network["nouts"])
         params = list(model.parameters())
         if len(params) != len(network["params"]):
@@ -695,6 +697,7 @@ def run_network(
                 f"parameters() has {len(params)} items, expected {len(network['params'])} "
                 "(each neuron's weights and bias)"
             )
+        phase = "parameters"
         strangers = [p for p in params if not isinstance(p, graded)]
         _refuse_placeholders(*strangers[:1])
         if strangers:
