@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+
+from micrograd.demo import DEFAULT_OUT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,3 +53,39 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     commands = re.findall(r"^\$ (.+)$", readme, flags=re.MULTILINE)
     test_command = next(c for c in commands if "nox" in c)
     assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+
+
+# What the README and the docs tell a user to run writes these, relative to the clone.
+OUTPUTS = [
+    str(DEFAULT_OUT),  # micrograd-ref demo
+    "boundary.svg",  # demo --out boundary.svg
+    "boundary.pdf",
+    "graph.svg",  # save_graph(value, "graph.svg")
+    "smoke.md",  # nox -s bench -- --smoke --output smoke.md
+    "grading/summary.json",  # micrograd-ref grade submissions/
+    "results.json",  # micrograd-ref check engine.py --gradescope results.json
+    "report.json",  # micrograd-ref check engine.py --json report.json
+    ".venv/bin/python",  # the README's environment
+    ".nox/tests-3-11/bin/python",
+    "docs/_build/html/index.html",  # nox -s docs
+    "docs/_build/screenshots/index.png",
+    ".coverage.tests-3.11",
+]
+
+
+def test_outputs_written_into_a_clone_are_ignored_by_git() -> None:
+    """Running the README's and the docs' commands in a clone leaves ``git status`` clean."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git clone (an sdist, say)")
+    done = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--verbose", "--non-matching", *OUTPUTS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    not_ignored = [
+        line.split("\t")[-1] for line in done.stdout.splitlines() if line.startswith("::")
+    ]
+    assert not_ignored == []
+    assert len(done.stdout.splitlines()) == len(OUTPUTS)
