@@ -36,3 +36,12 @@ def test_rules_table_lists_exactly_the_rules_in_code() -> None:
     rows = re.findall(r"^\| `(\w+)` \|", text, flags=re.MULTILINE)
     assert sorted(rows) == sorted(RULES)
     assert len(rows) == len(set(rows))
+
+
+def test_pages_name_no_issue_of_the_tracker() -> None:
+    """Pages are written for users: none refers to an issue of the project's tracker by number."""
+    pages = [*DOCUMENTS, ROOT / "docs" / "micrograd_from_scratch.ipynb"]
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\bissue\s*#?\d+|#\d+\b", text, flags=re.IGNORECASE), path.name
+
