@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import doctest
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +48,26 @@ def test_pages_name_no_issue_of_the_tracker() -> None:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\bissue\s*#?\d+|#\d+\b", text, flags=re.IGNORECASE), path.name
 
+
+def test_api_pages_oracle_example_runs(tmp_path: Path) -> None:
+    """The API page's Python example of the oracle runs as written, on a correct engine.
+
+    One check (``add``) instead of all of them keeps it quick; the calls are the page's.
+    """
+    pytest.importorskip("hypothesis")
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    section = text[text.index("## The grading oracle") :]
+    example = re.search(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    assert example is not None
+    code = example.group(1).replace("Options(seed=0)", 'Options(seed=0, only=frozenset({"add"}))')
+    assert code != example.group(1)
+    shutil.copy(
+        ROOT / "tests" / "oracle" / "engines" / "correct_closures.py", tmp_path / "engine.py"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "micrograd-ref check engine.py" in done.stdout
+    assert "\nTrue\n{'passed': 1," in done.stdout
+    assert "\nadd passed " in done.stdout
