@@ -116,9 +116,35 @@ print(f"{path}: {len(nb.cells)} cells ran without error")
 
 @nox.session(python=TORCH_PYTHON)
 def docs(session: nox.Session) -> None:
-    """Build the documentation with Sphinx, warnings as errors, running the tutorial notebook."""
+    """Build the docs (warnings as errors, the tutorial run), then check every page in Chromium."""
+    if shutil.which("dot") is None:
+        session.error(
+            "the docs draw the tutorial's graph with Graphviz's dot program, which is not on "
+            "PATH: install Graphviz (e.g. apt-get install graphviz)"
+        )
+    browser = next(
+        (b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
+    )
+    if browser is None:
+        session.error(
+            "the built pages are checked in headless Chromium, which is not on PATH: "
+            "install it (e.g. apt-get install chromium)"
+        )
     session.install(".[oracle]", *_group("docs"))  # the API page documents the oracle too
-    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+    html = "docs/_build/html"
+    # -E: a fresh environment each time, so nothing of an earlier build (or config) lingers
+    session.run("sphinx-build", "-E", "-W", "--keep-going", "-b", "html", "docs", html)
+    session.run(
+        "python",
+        "-m",
+        "tests.docs_site",
+        html,
+        "--browser",
+        browser,
+        "--screenshots",
+        "docs/_build/screenshots",
+        *session.posargs,
+    )
 
 
 @nox.session(python=TORCH_PYTHON)
