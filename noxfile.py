@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tarfile
 import zipfile
@@ -149,7 +150,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=TORCH_PYTHON)
 def package(session: nox.Session) -> None:
-    """Build the sdist and wheel, check them, and run the wheel's commands from a fresh venv."""
+    """Build and check the sdist and wheel; run the wheel's commands, and the README's demo."""
     session.install("build", "twine")
     dist = Path("dist")
     shutil.rmtree(dist, ignore_errors=True)
@@ -167,6 +168,26 @@ def package(session: nox.Session) -> None:
     session.run(command, "--version", external=True)
     session.run(command, "demo", "--steps", "5", external=True)  # no matplotlib: the text picture
     session.run(command, "check", "tests/oracle/engines/correct_closures.py", external=True)
+
+    # The README's first command, verbatim, in the unpacked sdist (a clone's files, no .venv).
+    clone = Path(session.create_tmp()) / "readme"
+    shutil.rmtree(clone, ignore_errors=True)
+    with tarfile.open(sdist) as archive:
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later; Debian's 3.11.2 has none
+            archive.extractall(clone, filter="data")
+        else:  # no filter needed: our own sdist, just built
+            archive.extractall(clone)
+    (top,) = clone.iterdir()
+    with session.chdir(top):
+        session.run("bash", "-c", _readme_commands()[0], external=True)
+    if not (top / "boundary.png").read_bytes().startswith(b"\x89PNG"):
+        session.error("the README's first command wrote no boundary.png")
+
+
+def _readme_commands() -> list[str]:
+    """The README's two commands, as written in its first console block: the demo, the tests."""
+    text = Path("README.md").read_text(encoding="utf-8")
+    return re.findall(r"^\$ (.+)$", text, flags=re.MULTILINE)[:2]
 
 
 def _check_contents(session: nox.Session, wheel: Path, sdist: Path) -> None:
