@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 
@@ -244,6 +245,29 @@ class TestDemoErrors:
             f"micrograd-ref demo: error: --out: cannot write {str(out)!r}: Permission denied\n"
         )
         assert list(folder.iterdir()) == []
+
+    def test_a_read_only_file_system_is_refused_before_training(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Where the system refuses the file (a read-only mount, say): one line, exit 2."""
+        pytest.importorskip("matplotlib")
+        out = tmp_path / "boundary.png"
+        real_open = Path.open
+
+        def read_only(self: Path, *args: Any, **kwargs: Any) -> IO[Any]:
+            if self == out:
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+            opened: IO[Any] = real_open(self, *args, **kwargs)
+            return opened
+
+        monkeypatch.setattr(Path, "open", read_only)
+        assert main([*QUICK, "--out", str(out)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err == (
+            f"micrograd-ref demo: error: --out: cannot write {str(out)!r}: "
+            f"{os.strerror(errno.EROFS)}\n"
+        )
 
     def test_an_existing_picture_is_left_as_it_was_until_written(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
