@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import json
 import re
 import shutil
 import subprocess
@@ -71,3 +72,16 @@ def test_api_pages_oracle_example_runs(tmp_path: Path) -> None:
     assert "micrograd-ref check engine.py" in done.stdout
     assert "\nTrue\n{'passed': 1," in done.stdout
     assert "\nadd passed " in done.stdout
+
+
+def test_tutorial_draws_labelled_points_only_through_micrograd_viz() -> None:
+    """The tutorial's pictures of labelled points come from micrograd.viz, in the demo's colours.
+
+    A scatter or colour map of its own is how +1 came out red in one plot and
+    blue in the next; plot_points and plot_decision_boundary share one palette.
+    """
+    notebook = json.loads((ROOT / "docs" / "micrograd_from_scratch.ipynb").read_text("utf-8"))
+    code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    assert not re.search(r"\.scatter\(|cmap=|c=y\b", code)
+    assert "plot_points(" in code
+    assert "plot_decision_boundary(" in code
