@@ -56,5 +56,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command(args)
     except KeyboardInterrupt:
-        sys.stderr.write(f"{parser.prog}: interrupted\n")
+        sys.stdout.flush()
+        sys.stderr.write("interrupted\n")  # as the demo says it
         return EXIT_INTERRUPTED

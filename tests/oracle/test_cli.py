@@ -190,7 +190,7 @@ class TestInterrupt:
     def test_check_says_interrupted_once(self, tmp_path: Path) -> None:
         """No traceback: one line on stderr, exit 130."""
         done = _interrupted(["check", engine("bug_hang_all"), "--no-torch"], tmp_path, 3.0)
-        assert (done.returncode, done.stderr) == (130, "micrograd-ref: interrupted\n")
+        assert (done.returncode, done.stderr) == (130, "interrupted\n")
 
     def test_grade_starts_no_further_submission(self, tmp_path: Path) -> None:
         """The submissions not yet begun are not graded after Ctrl-C."""
@@ -201,7 +201,7 @@ class TestInterrupt:
         out = tmp_path / "out"
         words = ["grade", str(subs), "--out", str(out), "--jobs", "1", "--no-torch"]
         done = _interrupted(words, tmp_path, 4.0)
-        assert (done.returncode, done.stderr) == (130, "micrograd-ref: interrupted\n")
+        assert (done.returncode, done.stderr) == (130, "interrupted\n")
         assert len(list(out.glob("*.txt"))) <= 1
 
 

@@ -30,6 +30,7 @@ import inspect
 import json
 import operator
 import os
+import re
 import sys
 import traceback
 import types
@@ -263,7 +264,11 @@ def _student_trace(exc: BaseException) -> str:
         f for f in frames if os.path.abspath(f.filename) != mine and not f.filename.startswith("<")
     ]
     lines = traceback.format_list(theirs[-4:])
-    return "".join(lines)[-1500:]
+    # How many frames a RecursionError repeats depends on where the limit was hit.
+    text = re.sub(
+        r"\[Previous line repeated \d+ more times\]", "[Previous line repeated]", "".join(lines)
+    )
+    return text[-1500:]
 
 
 class CappedText:
