@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from micrograd.oracle import report, suite
+from micrograd.oracle import report, scoring, suite
+from micrograd.oracle.assignment import Assignment
 from micrograd.oracle.checks import check_named
 from micrograd.oracle.compare import Tolerance, expected
 from micrograd.oracle.formats import gradescope, json_report
@@ -21,6 +22,7 @@ from micrograd.oracle.formats import text as text_format
 from micrograd.oracle.report import rerun_command
 from micrograd.oracle.reproducer import render
 from micrograd.oracle.runner import parse_target
+from micrograd.oracle.scoring import Graded
 from micrograd.oracle.suite import STATUSES, CheckResult, Options, SuiteResult, run_suite
 from tests.oracle.helpers import ENGINES, FAST, engine, engine_file, graded
 
@@ -32,16 +34,24 @@ def _run_python(code: str) -> str:
     return done.stdout + done.stderr
 
 
+def _graded(suite: SuiteResult) -> Graded:
+    return scoring.grade(Assignment.default(), suite)
+
+
+def _text(suite: SuiteResult) -> str:
+    return text_format.render(_graded(suite))
+
+
 def _json(suite: SuiteResult) -> Any:
-    return json.loads(json_report.render(suite))
+    return json.loads(json_report.render(_graded(suite)))
 
 
 def _gradescope(suite: SuiteResult) -> Any:
-    return json.loads(gradescope.render(suite))
+    return json.loads(gradescope.render(_graded(suite)))
 
 
 def _gradescope_error(message: str) -> Any:
-    return json.loads(gradescope.render_error(message))
+    return json.loads(gradescope.render(scoring.grade(Assignment.default(), None, error=message)))
 
 
 def _check(name: str, engine_name: str) -> CheckResult:
@@ -86,9 +96,7 @@ class TestReproducer:
             code.splitlines()[-1]
             == "b = -a  # raises RecursionError: maximum recursion depth exceeded"
         )
-        assert "where your code raised it:\n  File " in text_format.render(
-            graded(engine("bug_recursion"))
-        )
+        assert "where your code raised it:\n  File " in _text(graded(engine("bug_recursion")))
 
     def test_a_long_chain_becomes_a_loop(self) -> None:
         """500 identical steps are written as a for loop, not 500 lines."""
@@ -119,7 +127,7 @@ class TestTable:
     def test_table_lists_every_check_and_the_rerun_line(self) -> None:
         """Every check has a row; a failure has its reproducer and the command to rerun it."""
         suite = graded(engine("bug_tanh_rule"))
-        text = text_format.render(suite)
+        text = _text(suite)
         assert "seed 0, 30 cases per check" in text
         assert "tolerance: |yours - expected| <= 1e-09 + 1e-06·|expected|" in text
         for check in suite.checks:
@@ -220,7 +228,7 @@ class TestPrintedOutput:
             source.replace("        t = math.tanh(", "        print('hello');t = math.tanh(")
         )
         suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"tanh"})))
-        assert "your engine printed:\n    hello" in text_format.render(suite)
+        assert "your engine printed:\n    hello" in _text(suite)
 
     def test_blank_output_is_not_shown(self, tmp_path: Path) -> None:
         """An engine that printed only empty lines gets no empty "printed" block."""
@@ -231,7 +239,7 @@ class TestPrintedOutput:
         (tanh,) = suite.checks
         assert tanh.output.strip() == ""
         assert tanh.output
-        assert "your engine printed" not in text_format.render(suite)
+        assert "your engine printed" not in _text(suite)
 
 
 class TestRootCauseAndGroups:
@@ -240,7 +248,7 @@ class TestRootCauseAndGroups:
     def test_the_text_report_opens_with_the_root_cause(self) -> None:
         """A hanging backward() is named once, above the table, whose rows say not graded."""
         suite = graded(engine("bug_hang_all"))
-        text = text_format.render(suite)
+        text = _text(suite)
         assert text.index("ROOT CAUSE: backward() never returns") < text.index("check  ")
         assert text.count("# this hangs") == 1
         assert "not graded" in text
@@ -251,14 +259,14 @@ class TestRootCauseAndGroups:
     def test_results_files_carry_the_root_cause(self) -> None:
         """Gradescope's output and the JSON report both hold the root cause."""
         suite = graded(engine("bug_no_seed"))
-        assert _gradescope(suite)["output"].startswith("ROOT CAUSE: backward() does not set")
+        assert _gradescope(suite)["output"].startswith("```text\nROOT CAUSE: backward() does not set")
         data = _json(suite)
         assert data["root_cause"]["message"].startswith("backward() does not set")
         assert data["passed"] is False
 
     def test_the_edge_group_has_its_own_title_and_summary(self) -> None:
         """Edge rows come after their title; the summary counts them apart."""
-        text = text_format.render(graded(engine("correct_closures")))
+        text = _text(graded(engine("correct_closures")))
         assert text.index("edge inputs: reported apart") < text.index("deep_chain_5000")
         assert "edge group: 3 of 6 passed (not counted; --strict counts them)" in text
         assert "PASSED: 26 checks, 26 passed" in text
@@ -286,7 +294,7 @@ class TestRootCauseAndGroups:
         )
         suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"add"})))
         assert suite.placeholders == ["torchviz"]
-        assert "imported as do-nothing placeholders: torchviz" in text_format.render(suite)
+        assert "imported as do-nothing placeholders: torchviz" in _text(suite)
 
 
 def _without_timings(text: str) -> str:
@@ -300,9 +308,7 @@ class TestReproducibility:
     def test_two_runs_give_the_same_report(self, name: str) -> None:
         """Byte for byte, apart from the seconds."""
         first, second = (run_suite(parse_target(engine(name)), FAST) for _ in range(2))
-        assert _without_timings(text_format.render(first)) == _without_timings(
-            text_format.render(second)
-        )
+        assert _without_timings(_text(first)) == _without_timings(_text(second))
 
     @pytest.mark.parametrize(
         ("name", "check"),

@@ -1,8 +1,10 @@
 """The formats a run is reported in: one module each, and the table of files ``check`` writes.
 
 ``text`` is what ``check`` prints; each row of :data:`FILE_FORMATS` is a file
-it writes when asked (``--json FILE``), rendered by the module of that name.
-A new format is a module here with ``render`` and ``render_error``, and a row.
+it writes when asked (``--json FILE``; ``grade`` writes one per submission),
+rendered by the module of that name from a
+:class:`~micrograd.oracle.scoring.Graded` run, which may be one whose engine
+did not load. A new format is a module here with ``render``, and a row.
 This module imports no format (they need Hypothesis), so that ``--help``
 works without the ``oracle`` extra.
 """
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol, cast
 
 if TYPE_CHECKING:
-    from micrograd.oracle.suite import SuiteResult
+    from micrograd.oracle.scoring import Graded
 
 __all__ = ["FILE_FORMATS", "FileFormat", "Renderer"]
 
@@ -22,11 +24,8 @@ __all__ = ["FILE_FORMATS", "FileFormat", "Renderer"]
 class Renderer(Protocol):
     """What a file format's module provides."""
 
-    def render(self, suite: SuiteResult) -> str:
-        """The file's text for a run."""
-
-    def render_error(self, message: str) -> str:
-        """The file's text for a run that could not grade anything (the engine did not load)."""
+    def render(self, graded: Graded) -> str:
+        """The file's text for a graded run, or for one whose engine did not load."""
 
 
 @dataclass(frozen=True)
@@ -34,11 +33,13 @@ class FileFormat:
     """A report file ``check`` can write."""
 
     name: str
-    """The option (``--json``), the JSON key of ``dest`` and the module's name."""
+    """The option (``--json``) and its ``dest``."""
     help: str
     """What the file is, for ``--help``."""
     module: str
     """The module of :mod:`micrograd.oracle.formats` that renders it."""
+    suffix: str
+    """How ``grade`` names a submission's file of this format (``ada`` + ``.junit.xml``)."""
 
     def renderer(self) -> Renderer:
         """The module that renders this format, imported now."""
@@ -47,8 +48,10 @@ class FileFormat:
 
 FILE_FORMATS: Final = (
     FileFormat(
-        "json", "write a JSON report: each check, its numbers, its reproducer", "json_report"
+        "json", "a JSON report: each check, its numbers, reproducer, points", "json_report", ".json"
     ),
-    FileFormat("gradescope", "write Gradescope's results.json", "gradescope"),
+    FileFormat("gradescope", "Gradescope's results.json", "gradescope", ".gradescope.json"),
+    FileFormat("junit", "JUnit XML (CodeGrade, GitLab, Jenkins)", "junit", ".junit.xml"),
+    FileFormat("prairielearn", "PrairieLearn's results.json", "prairielearn", ".prairielearn.json"),
 )
 """Every report file ``check`` writes on request, in the order its options are listed."""

@@ -1,4 +1,11 @@
-"""Gradescope's ``results.json``: one point per check, the reproducer in each test's output."""
+"""Gradescope's ``results.json``: one test per counted check, with its points and reproducer.
+
+Fields as Gradescope's autograder specification lists them: a top-level
+``score``, ``max_score``, ``execution_time``, ``output`` and
+``output_format``; per test ``name``, ``score``, ``max_score``, ``status``
+(so that a test worth 0 points never shows as passed), ``output`` in
+Markdown and ``visibility`` (from the assignment file).
+"""
 
 from __future__ import annotations
 
@@ -6,76 +13,62 @@ import json
 from typing import Any
 
 from micrograd.oracle.report import reproducer, rerun_command, root_cause, summary
-from micrograd.oracle.suite import SuiteResult
+from micrograd.oracle.scoring import CheckScore, Graded
 
-__all__ = ["render", "render_error"]
-
-
-def render(suite: SuiteResult) -> str:
-    """Gradescope's results file for a run, as JSON text."""
-    return _dump(_results(suite))
+__all__ = ["render"]
 
 
-def render_error(message: str) -> str:
-    """Gradescope's results file for a run that could not grade anything."""
-    return _dump(_error(message))
-
-
-def _dump(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2) + "\n"
-
-
-def _results(suite: SuiteResult) -> dict[str, Any]:
-    """Gradescope's ``results.json``: one point per check.
-
-    An unsupported op that is not required is worth 0 points (``max_score``
-    0), so it neither adds nor costs anything; its output says so.
-    """
-    tests = []
-    main = suite.counted()
-    for c in suite.checks:
-        counted = c.status != "unsupported" and c in main
-        output = f"{c.status.replace('_', ' ')}: {c.message}"
-        code = reproducer(suite, c)
-        if code:
-            output += f"\n\nTo see it yourself:\n\n{code}\n"
-        if c not in main:
-            output += "\n(an edge input: reported, not graded)"
-        elif not counted:
-            output += "\n(not graded: this op is optional)"
-        tests.append(
-            {
-                "name": f"{c.name}: {c.op}",
-                "score": 1.0 if counted and c.status == "passed" else 0.0,
-                "max_score": 1.0 if counted else 0.0,
-                "status": "passed" if c.status in ("passed", "unsupported") else "failed",
-                "output": output,
-                "visibility": "visible",
-            }
+def render(graded: Graded) -> str:
+    """Gradescope's results file for a graded run (or one that could not load), as JSON text."""
+    tests = [_test(graded, s) for s in graded.scores]
+    if graded.suite is None:
+        output = f"The engine could not be graded:\n\n```text\n{graded.error}\n```\n"
+    else:
+        output = _fenced(root_cause(graded.suite) + summary(graded.suite))
+        output += (
+            f"\nTo run these checks yourself:\n\n```console\n{rerun_command(graded.suite)}\n```\n"
         )
-    return {
-        "score": sum(t["score"] for t in tests),
-        "max_score": sum(t["max_score"] for t in tests),
-        "output": root_cause(suite) + summary(suite) + "\n" + rerun_command(suite),
-        "visibility": "visible",
-        "tests": tests,
-    }
-
-
-def _error(message: str) -> dict[str, Any]:
-    return {
-        "score": 0.0,
-        "max_score": 1.0,
-        "output": message,
-        "visibility": "visible",
-        "tests": [
+    return (
+        json.dumps(
             {
-                "name": "load the engine",
-                "score": 0.0,
-                "max_score": 1.0,
-                "status": "failed",
-                "output": message,
-                "visibility": "visible",
-            }
-        ],
+                "score": graded.score,
+                "max_score": graded.max_score,
+                "execution_time": round(graded.seconds),
+                "output": output,
+                "output_format": "md",
+                "visibility": graded.assignment.visibility,
+                "tests": tests,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+def _fenced(text: str) -> str:
+    return f"```text\n{text.rstrip()}\n```\n"
+
+
+def _test(graded: Graded, score: CheckScore) -> dict[str, Any]:
+    """One Gradescope test for one counted check."""
+    result = score.result
+    op = "" if result is None else f": {result.op}"
+    if result is None:
+        output = score.reason
+    else:
+        output = f"**{result.status.replace('_', ' ')}**: {result.message}"
+        if score.reason and result.status != "failed":
+            output += f"\n\n({score.reason})"
+        assert graded.suite is not None  # a check with a result ran in a suite
+        code = reproducer(graded.suite, result)
+        if code:
+            output += f"\n\nTo see it yourself:\n\n```python\n{code.rstrip()}\n```"
+    return {
+        "name": f"{score.name}{op}",
+        "score": score.points,
+        "max_score": score.max_points,
+        "status": "passed" if score.status == "passed" else "failed",
+        "output": output,
+        "output_format": "md",
+        "visibility": graded.assignment.visibility_of(score.name),
     }

@@ -1,4 +1,4 @@
-"""The machine-readable report of ``check --json``: every check with its numbers and reproducer."""
+"""The machine-readable report of ``check --json``: every check, its numbers, reproducer, points."""
 
 from __future__ import annotations
 
@@ -6,22 +6,29 @@ import json
 from typing import Any
 
 from micrograd.oracle.report import reproducer, rerun_command
+from micrograd.oracle.scoring import Graded
 from micrograd.oracle.suite import SuiteResult
 
-__all__ = ["render", "render_error"]
+__all__ = ["render"]
 
 
-def render(suite: SuiteResult) -> str:
-    """The report of a run, as JSON text."""
-    return _dump(_report(suite))
-
-
-def render_error(message: str) -> str:
-    """The report of a run that could not grade anything (the engine did not load)."""
-    return _dump({"passed": False, "error": message, "checks": []})
-
-
-def _dump(data: dict[str, Any]) -> str:
+def render(graded: Graded) -> str:
+    """The report of a graded run (or of one that could not load), as JSON text."""
+    points = {s.name: s for s in graded.scores}
+    score = {
+        "score": graded.score,
+        "max_score": graded.max_score,
+        "assignment": graded.assignment.source or None,
+        "points": {s.name: {"points": s.points, "max_points": s.max_points} for s in graded.scores},
+    }
+    data: dict[str, Any]
+    if graded.suite is None:
+        data = {"passed": False, "error": graded.error, "checks": [], **score}
+    else:
+        data = {**_report(graded.suite), **score}
+        for check in data["checks"]:
+            counted = points.get(check["name"])
+            check["points"] = None if counted is None else counted.points
     return json.dumps(data, indent=2) + "\n"
 
 

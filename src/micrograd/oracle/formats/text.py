@@ -6,6 +6,7 @@ import textwrap
 from typing import Final
 
 from micrograd.oracle.report import plural, reproducer, rerun_command, summary
+from micrograd.oracle.scoring import Graded
 from micrograd.oracle.suite import CheckResult, SuiteResult
 
 __all__ = ["WIDTH", "render"]
@@ -51,8 +52,13 @@ def _rows(suite: SuiteResult) -> list[str]:
     return lines
 
 
-def render(suite: SuiteResult) -> str:
-    """The human-readable report: header, root cause, one row per check, then reproducers."""
+def render(graded: Graded) -> str:
+    """The human-readable report: header, root cause, one row per check, then reproducers.
+
+    The run must have loaded (``graded.suite``); a load error is one line on stderr instead.
+    """
+    suite = graded.suite
+    assert suite is not None, "a run that did not load has no table"
     options = suite.options
     lines = [
         *_wrap(f"micrograd-ref check {suite.target.describe()} (class {suite.loaded})", 4),
@@ -76,7 +82,7 @@ def render(suite: SuiteResult) -> str:
         lines += ["", *_code(suite, suite.cause), ""]
         lines += [*_wrap("The checks it breaks are marked 'not graded'."), ""]
     lines += _rows(suite)
-    lines += ["", summary(suite)]
+    lines += ["", summary(suite), _score(graded)]
     for check in suite.checks:
         code = _code(suite, check)
         if not code:
@@ -85,6 +91,18 @@ def render(suite: SuiteResult) -> str:
         lines += ["", *_wrap(title, 4), "", *code]
         lines += ["", *_wrap(f"rerun: {rerun_command(suite, check.name)}", 4)]
     return "\n".join(lines) + "\n"
+
+
+def _score(graded: Graded) -> str:
+    """The score line: points out of the assignment's fixed total, and what lost them."""
+    lost = sum(s.max_points - s.points for s in graded.scores if s.status != "passed")
+    missing = sum(s.max_points for s in graded.scores if s.status == "unsupported")
+    line = f"score: {graded.score:g} of {graded.max_score:g} points"
+    if graded.assignment.source:
+        line += f" ({graded.assignment.source})"
+    if missing:
+        line += f"; {missing:g} of the {lost:g} lost are ops your engine does not have"
+    return line
 
 
 def _code(suite: SuiteResult, check: CheckResult) -> list[str]:
