@@ -259,7 +259,9 @@ class TestRootCauseAndGroups:
     def test_results_files_carry_the_root_cause(self) -> None:
         """Gradescope's output and the JSON report both hold the root cause."""
         suite = graded(engine("bug_no_seed"))
-        assert _gradescope(suite)["output"].startswith("```text\nROOT CAUSE: backward() does not set")
+        assert _gradescope(suite)["output"].startswith(
+            "```text\nROOT CAUSE: backward() does not set"
+        )
         data = _json(suite)
         assert data["root_cause"]["message"].startswith("backward() does not set")
         assert data["passed"] is False

@@ -97,9 +97,9 @@ def find_submissions(
     failing that, :func:`~micrograd.oracle.targets.find_engine` finds it:
     ``micrograd/engine.py``, the one file defining the class), and so is each
     ``.py`` or ``.ipynb`` file. Archive debris (``__MACOSX``), hidden and
-    editor files and other files are skipped. Report names are unique: a
-    second ``ada`` (``ada/`` beside ``ada.py``) becomes ``ada.py``'s
-    ``ada_py``, then ``-2``, ``-3`` suffixes.
+    editor files and other files are skipped. Report names are unique: beside
+    ``ada/``, ``ada.py``'s reports are ``ada.py.json`` …, and names that are
+    still the same once made safe for a file name get ``-2``, ``-3``.
 
     Raises:
         GradeError: If a target does not exist.
@@ -114,7 +114,7 @@ def find_submissions(
         if path.is_file():
             found.append((path.name, f"{path}:{class_name}", "", ""))
             continue
-        for entry in sorted(path.iterdir()):
+        for entry in sorted(path.iterdir(), key=lambda p: (p.name.casefold(), p.name)):
             if _SKIPPED_NAMES.match(entry.name):
                 skipped.append(f"{entry.name} (not a submission: archive, hidden or editor file)")
             elif entry.is_dir():
