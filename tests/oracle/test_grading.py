@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -357,3 +362,79 @@ class TestGrade:
         data: dict[str, Any] = json.loads((out / "zed.gradescope.json").read_text())
         assert (data["score"], data["max_score"]) == (0.0, 26.0)
         assert "longer than the assignment's 2 s" in data["output"]
+
+
+class TestGradescopeAutograder:
+    """The autograder zip installs from its own wheel and grades a submission end to end."""
+
+    def test_the_zip_holds_what_gradescope_runs(self, tmp_path: Path) -> None:
+        """setup.sh and run_autograder executable at the root, the assignment, one wheel."""
+        chosen = _write(tmp_path / "a.toml", '[nn]\nfile = "nn.py"\n')
+        out = tmp_path / "autograder.zip"
+        assert main(["gradescope-autograder", "--assignment", str(chosen), "-o", str(out)]) == 0
+        with zipfile.ZipFile(out) as archive:
+            names = archive.namelist()
+            modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
+            assert archive.read("assignment.toml") == chosen.read_bytes()
+            assert "NN_FILE=nn.py" in archive.read("run_autograder").decode()
+        (wheel,) = [n for n in names if n.endswith(".whl")]
+        assert names[:3] == ["setup.sh", "run_autograder", "assignment.toml"]
+        assert modes["setup.sh"] & 0o111
+        assert modes["run_autograder"] & 0o111
+        with zipfile.ZipFile(out) as archive, zipfile.ZipFile(io.BytesIO(archive.read(wheel))) as w:
+            inside = w.namelist()
+        assert "micrograd/engine.py" in inside
+        assert "micrograd/py.typed" in inside
+        assert not [n for n in inside if "__pycache__" in n]
+
+    def test_run_autograder_grades_a_submission_in_a_fake_autograder_tree(
+        self, tmp_path: Path
+    ) -> None:
+        """setup.sh installs the wheel into a fresh venv; run_autograder writes results.json.
+
+        The tree is Gradescope's: source/ (the unpacked zip), submission/ and
+        results/, under a root given by AUTOGRADER_ROOT.
+        """
+        root = tmp_path / "autograder"
+        source = root / "source"
+        out = tmp_path / "autograder.zip"
+        assert main(["gradescope-autograder", "-o", str(out)]) == 0
+        with zipfile.ZipFile(out) as archive:
+            archive.extractall(source)
+        for script in ("setup.sh", "run_autograder"):
+            (source / script).chmod(0o755)
+        (root / "submission" / "micrograd").mkdir(parents=True)
+        shutil.copy(engine_file("bug_tanh_rule"), root / "submission" / "micrograd" / "engine.py")
+        venv = tmp_path / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+        env = {
+            **os.environ,
+            "AUTOGRADER_ROOT": str(root),
+            "MICROGRAD_AUTOGRADER_PYTHON": str(venv / "bin" / "python"),
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        }
+        env.pop("COVERAGE_PROCESS_START", None)  # the venv has no coverage to start
+        setup = subprocess.run(
+            [str(source / "setup.sh")],
+            check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert setup.returncode == 0, setup.stderr[-2000:]
+        run = subprocess.run(
+            [str(source / "run_autograder")],
+            check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        data = json.loads((root / "results" / "results.json").read_text())
+        assert set(data) <= GRADESCOPE_TOP
+        assert (data["max_score"], len(data["tests"])) == (26.0, 26)
+        (tanh,) = [t for t in data["tests"] if t["name"].startswith("tanh")]
+        assert (tanh["status"], tanh["score"]) == ("failed", 0.0)
+        assert data["score"] == 25.0

@@ -20,7 +20,13 @@ if TYPE_CHECKING:
     from micrograd.oracle.scoring import Graded
     from micrograd.oracle.suite import Options
 
-__all__ = ["add_parser", "run_assignment_init", "run_check", "run_grade"]
+__all__ = [
+    "add_parser",
+    "run_assignment_init",
+    "run_check",
+    "run_grade",
+    "run_gradescope_autograder",
+]
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -210,6 +216,25 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     init.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     init.set_defaults(func=run_assignment_init)
 
+    autograder = commands.add_parser(
+        "gradescope-autograder",
+        help="write a complete Gradescope autograder zip (for teachers)",
+        description="Write a Gradescope autograder: setup.sh, run_autograder, the "
+        "assignment file and micrograd-ref itself as a wheel, installed from the zip.",
+    )
+    autograder.add_argument(
+        "--assignment", type=Path, metavar="FILE", help="the assignment (default: the default)"
+    )
+    autograder.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=Path("autograder.zip"),
+        metavar="ZIP",
+        help="where to write it (default: autograder.zip)",
+    )
+    autograder.set_defaults(func=run_gradescope_autograder)
+
 
 _SETTABLE = {  # option: (Assignment field, default when neither the file nor the option says)
     "seed": "seed",
@@ -347,6 +372,25 @@ def run_grade(args: argparse.Namespace) -> int:
         return grade(args, chosen)
     except (_UsageError, GradeError) as exc:
         return _fail(str(exc))
+
+
+def run_gradescope_autograder(args: argparse.Namespace) -> int:
+    """``micrograd-ref gradescope-autograder``: write the autograder zip."""
+    from micrograd.oracle import assignment as files  # noqa: PLC0415 - needs Hypothesis
+    from micrograd.oracle import autograder  # noqa: PLC0415 - needs Hypothesis
+
+    try:
+        chosen = (
+            files.Assignment.default() if args.assignment is None else files.load(args.assignment)
+        )
+        names = autograder.build(args.assignment, chosen, args.out)
+    except (files.AssignmentError, LookupError) as exc:
+        return _fail(str(exc))
+    sys.stdout.write(
+        f"wrote {args.out} ({', '.join(names)}): upload it as the assignment's autograder; "
+        f"it grades out of {chosen.max_score:g} points\n"
+    )
+    return EXIT_PASSED
 
 
 def run_assignment_init(args: argparse.Namespace) -> int:
