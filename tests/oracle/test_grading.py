@@ -438,3 +438,14 @@ class TestGradescopeAutograder:
         (tanh,) = [t for t in data["tests"] if t["name"].startswith("tanh")]
         assert (tanh["status"], tanh["score"]) == ("failed", 0.0)
         assert data["score"] == 25.0
+
+
+def test_the_rerun_line_of_an_assignment_run_names_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The file holds the seed, cases and limits: the rerun line passes it, not them."""
+    path = _write(tmp_path / "a.toml", "max_examples = 3\n")
+    main(["check", engine("bug_tanh_rule"), "--assignment", str(path), "--no-torch"])
+    printed = " ".join(capsys.readouterr().out.split())
+    assert f"--assignment {path} --no-torch --only tanh" in printed
+    assert "--seed" not in printed

@@ -282,7 +282,7 @@ class TestRootCauseAndGroups:
         )
         suite = SuiteResult(target, "x.Value", replace(FAST, strict=True), [])
         command = report.rerun_command(suite, "add")
-        assert "--strict --no-torch --backward backprop --leaf-kwargs requires_grad=True" in command
+        assert "--strict --backward backprop --leaf-kwargs requires_grad=True --no-torch" in command
         assert target.leaf("2.0") == "Value(2.0, requires_grad=True)"
         assert target.backward_call("c") == "c.backprop()"
 

@@ -296,6 +296,7 @@ def _settings(args: argparse.Namespace) -> tuple[Assignment, Options]:
         use_torch=args.torch,
         only=args.only,
         strict=chosen.edge,
+        assignment="" if args.assignment is None else str(args.assignment),
     )
     return chosen, options
 

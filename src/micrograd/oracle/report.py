@@ -39,25 +39,33 @@ def reproducer(suite: SuiteResult, check: CheckResult) -> str | None:
 
 
 def rerun_command(suite: SuiteResult, check: str | None = None) -> str:
-    """The command line that reruns this run (or one check of it) with the same cases."""
-    options = suite.options
-    words = ["micrograd-ref", "check", suite.target.spec, "--seed", str(options.seed)]
-    words += ["--max-examples", str(options.max_examples), "--timeout", f"{options.timeout:g}"]
-    for path in suite.target.paths:
+    """The command line that reruns this run (or one check of it) with the same cases.
+
+    A run from an assignment file reruns with that file, which holds its
+    seed, cases, limits and conventions.
+    """
+    options, target = suite.options, suite.target
+    words = ["micrograd-ref", "check", target.spec]
+    if options.assignment:
+        words += ["--assignment", options.assignment]
+    else:
+        words += ["--seed", str(options.seed), "--max-examples", str(options.max_examples)]
+        words += ["--timeout", f"{options.timeout:g}"]
+        if options.strict:
+            words.append("--strict")
+        if target.backward != "backward":
+            words += ["--backward", target.backward]
+        if target.leaf_kwargs:
+            pairs = ",".join(f"{key}={value!r}" for key, value in target.leaf_kwargs)
+            words += ["--leaf-kwargs", pairs]
+    for path in target.paths:
         words += ["--path", path]
     if options.require:
         words += ["--require", ",".join(sorted(options.require))]
-    if options.strict:
-        words.append("--strict")
     if not options.use_torch:
         words.append("--no-torch")
-    if suite.target.backward != "backward":
-        words += ["--backward", suite.target.backward]
-    if suite.target.leaf_kwargs:
-        pairs = ",".join(f"{key}={value!r}" for key, value in suite.target.leaf_kwargs)
-        words += ["--leaf-kwargs", pairs]
-    if suite.target.nn is not None:
-        words += ["--nn", suite.target.nn.spec]
+    if target.nn is not None:
+        words += ["--nn", target.nn.spec]
     if check is not None:
         words += ["--only", check]
     return shlex.join(words)

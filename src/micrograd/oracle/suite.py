@@ -92,6 +92,8 @@ class Options:
     """Run only these checks (all when empty)."""
     strict: bool = False
     """Count the edge group: its failures fail the run."""
+    assignment: str = ""
+    """The assignment file these options come from ("" for none), for the rerun line."""
 
 
 @dataclass
