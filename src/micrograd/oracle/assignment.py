@@ -20,12 +20,21 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - the tests-3.10 session covers it
     import tomli as tomllib
 
-__all__ = ["VISIBILITIES", "Assignment", "AssignmentError", "default_text", "load"]
+__all__ = [
+    "KEYS",
+    "NN_CHECK",
+    "VISIBILITIES",
+    "Assignment",
+    "AssignmentError",
+    "default_text",
+    "load",
+]
 
 VISIBILITIES: Final = ("visible", "hidden", "after_due_date", "after_published")
 """Gradescope's visibilities for a test: when a student sees it."""
 
 NN_CHECK: Final = "nn_mlp"
+"""The check of the student's network, counted when the file has ``[nn]``."""
 
 _EDGE: Final = tuple(c.name for c in CATALOGUE if c.kind == "edge")
 _MAIN: Final = tuple(c.name for c in CATALOGUE if c.kind != "edge")
@@ -105,7 +114,7 @@ def load(path: Path) -> Assignment:
     return _parse(data, str(path))
 
 
-_KEYS: Final = {
+KEYS: Final = {
     "name": str,
     "seed": int,
     "max_examples": int,
@@ -119,6 +128,7 @@ _KEYS: Final = {
     "nn": dict,
     "leaf_kwargs": dict,
 }
+"""Every key an assignment file may have, with the TOML type of its value."""
 
 
 def _value(where: str, key: str, value: Any, kind: type) -> Any:  # noqa: ANN401 - TOML values
@@ -140,14 +150,12 @@ def _value(where: str, key: str, value: Any, kind: type) -> Any:  # noqa: ANN401
 
 
 def _parse(data: dict[str, Any], where: str) -> Assignment:
-    unknown = sorted(set(data) - set(_KEYS))
+    unknown = sorted(set(data) - set(KEYS))
     if unknown:
         raise AssignmentError(
-            f"{where}: unknown key {', '.join(unknown)}; the keys are {', '.join(_KEYS)}"
+            f"{where}: unknown key {', '.join(unknown)}; the keys are {', '.join(KEYS)}"
         )
-    values = {
-        key: _value(where, key, data[key], kind) for key, kind in _KEYS.items() if key in data
-    }
+    values = {key: _value(where, key, data[key], kind) for key, kind in KEYS.items() if key in data}
     known = {c.name for c in CATALOGUE}
     points = dict(Assignment.default().points)
     if "points" in values:
