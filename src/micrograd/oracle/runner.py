@@ -382,7 +382,8 @@ class Worker:
         resp_r, resp_w = os.pipe()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-c", BOOTSTRAP, WORKER_PATH, str(req_r), str(resp_w)],
+            [sys.executable, "-I", "-B", "-c", BOOTSTRAP, WORKER_PATH]
+            + [str(req_r), str(resp_w), str(os.getpid())],
             pass_fds=(req_r, resp_w),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

@@ -31,7 +31,9 @@ import json
 import operator
 import os
 import re
+import signal
 import sys
+import time
 import traceback
 import types
 from collections.abc import Callable, Iterable, Sequence
@@ -742,12 +744,34 @@ def _nn_class(target: str, kind: str, class_name: str, module_name: str = "") ->
     return load_class(target, kind, class_name, module_name)
 
 
+def _die_with_parent(parent: int, every: float = 0.25) -> None:
+    """End this process, and everything it started, soon after the grader that started it ends.
+
+    The child is the leader of a process group of its own, so the grader can
+    kill what a student's code starts; but a grader killed itself (``grade``
+    stopping a submission at its time limit, a teacher's ``kill -9``) would
+    leave a hanging engine spinning forever. A watching thread sees the
+    parent go (the child is then adopted by another process); ``parent`` is
+    the grader's process id as the grader gave it, since it may be gone
+    before this thread starts.
+    """
+    import threading  # noqa: PLC0415 - child only
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os.killpg(os.getpgrp(), signal.SIGKILL)  # pragma: no cover - this process dies here
+
+    threading.Thread(target=watch, name="micrograd-ref: parent watch", daemon=True).start()
+
+
 def main(argv: Sequence[str]) -> None:
-    """Entry point of the child process, given the file descriptors of its two pipes."""
+    """Entry point of the child process: its two pipes' file descriptors, the grader's pid."""
     import faulthandler  # noqa: PLC0415 - child only
     from multiprocessing.connection import Connection  # noqa: PLC0415 - child only
 
     faulthandler.enable()  # a segfault in the engine leaves a Python traceback on stderr
+    _die_with_parent(int(argv[2]))
 
     requests = Connection(int(argv[0]), writable=False)
     responses = Connection(int(argv[1]), readable=False)
