@@ -381,9 +381,9 @@ class Worker:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
+        pipes_and_parent = [str(req_r), str(resp_w), str(os.getpid())]
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-c", BOOTSTRAP, WORKER_PATH]
-            + [str(req_r), str(resp_w), str(os.getpid())],
+            [sys.executable, "-I", "-B", "-c", BOOTSTRAP, WORKER_PATH, *pipes_and_parent],
             pass_fds=(req_r, resp_w),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
