@@ -432,12 +432,16 @@ class ReferenceBlocker(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         entries = [entry for entry in sys.path if not self._holds_reference(entry)]
         spec = importlib.machinery.PathFinder.find_spec(name, entries)
         if spec is None:
-            self.used = True
             return importlib.util.spec_from_loader(name, self, is_package=True)
         return spec
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        """The placeholder module."""
+        """The placeholder module; from now on the student's code has used it.
+
+        Finding the spec is not using it: coverage.py, measuring the child,
+        looks ``micrograd`` up without importing it.
+        """
+        self.used = True
         return _Refused(spec.name)
 
     def exec_module(self, module: types.ModuleType) -> None:
