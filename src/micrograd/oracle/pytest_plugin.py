@@ -2,12 +2,18 @@
 
 Registered through the ``pytest11`` entry point, so it is loaded by every
 pytest run where micrograd-ref is installed; it stays inert (adds no test,
-imports nothing heavy) unless ``--micrograd-impl`` is given.
+imports nothing heavy) unless ``--micrograd-impl`` is given. The engine is
+collected like a file of tests (``engine.py::tanh``): where pytest meets its
+file, or else after the other tests. pytest never imports it; the engine runs
+in the oracle's own processes only.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Generator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,7 +22,7 @@ if TYPE_CHECKING:
     from micrograd.oracle.runner import Target
     from micrograd.oracle.suite import CheckResult, Options, SuiteResult
 
-__all__ = ["OracleItem"]
+__all__ = ["OracleEngine", "OracleItem"]
 
 
 @dataclass
@@ -28,6 +34,26 @@ class _Run:
     suite: SuiteResult | None = None
     load_error: str = ""
     results: dict[str, CheckResult] = field(default_factory=dict)
+    collected: bool = False
+    """Whether pytest collected the engine's file itself (in a folder it walked, or named)."""
+
+    @property
+    def path(self) -> Path | None:
+        """The engine's file (a notebook's ``.ipynb``), or None for a module name."""
+        if self.target.kind == "module":
+            return None
+        return Path(self.target.notebook_path or self.target.location)
+
+    def load(self) -> None:
+        """Load the engine in a process of its own and stop it, so that a load error is one error.
+
+        Raises:
+            LoadError: If the engine cannot be loaded.
+        """
+        from micrograd.oracle.runner import Worker  # noqa: PLC0415 - lazy, see module docstring
+
+        with Worker(self.target, load_timeout=max(self.options.timeout, 10.0)) as worker:
+            worker.start()
 
     def result(self, name: str) -> CheckResult | None:
         """The result of check ``name``, running the whole suite on first use (None: not loaded)."""
@@ -130,8 +156,9 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     run = config.stash.get(_RUN, None)
     if run is None:
         return None
+    target = run.target
     flags = [
-        f"--micrograd-impl={run.target.spec}",
+        f"--micrograd-impl={target.spec}",
         f"--micrograd-seed={run.options.seed}",
         f"--micrograd-max-examples={run.options.max_examples}",
         f"--micrograd-timeout={run.options.timeout:g}",
@@ -140,30 +167,39 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         flags.append(f"--micrograd-require={','.join(sorted(run.options.require))}")
     if run.options.strict:
         flags.append("--micrograd-strict")
-    if run.target.nn is not None:
-        flags.append(f"--micrograd-nn={run.target.nn.spec}")
+    if target.nn is not None:
+        flags.append(f"--micrograd-nn={target.nn.spec}")
     return [
-        f"micrograd-ref oracle: checking {run.target.spec}",
+        f"micrograd-ref oracle: checking {target.spec}",
         f"reproduce with: pytest {' '.join(flags)}",
     ]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collect_file(
+    file_path: Path, parent: pytest.Collector
+) -> Generator[None, list[pytest.Collector], list[pytest.Collector]]:
+    """The engine's file, wherever pytest meets it, holds the oracle's tests (never imported)."""
+    collectors = yield
+    run = parent.config.stash.get(_RUN, None)
+    if run is None or run.path is None or file_path.resolve() != run.path:
+        return collectors
+    return [OracleEngine.from_parent(parent, name=file_path.name, path=file_path)]
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Add one test per check (before ``-k`` and ``-m`` select among them)."""
-    if config.stash.get(_RUN, None) is None:
+    """Collect the engine's tests, if pytest did not meet its file (before ``-k`` selects)."""
+    run = config.stash.get(_RUN, None)
+    if run is None or run.collected:
         return
-    from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - lazy, see module docstring
-
-    names = [check.name for check in CATALOGUE]
-    if config.stash[_RUN].target.nn is not None:
-        names.append("nn_mlp")
-    items.extend(
-        OracleItem.from_parent(session, name=f"micrograd[{name}]", check_name=name)
-        for name in names
-    )
+    path = run.path
+    name = run.target.location if path is None else path.name
+    engine = OracleEngine.from_parent(session, name=name, path=path)
+    # genitems reports the collection (counts, a load error) as for any collected file.
+    items.extend(session.genitems(engine))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -172,8 +208,61 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if run is None:
         return
 
-    kept = {item.check_name for item in session.items if isinstance(item, OracleItem)}
+    kept = {item.name for item in session.items if isinstance(item, OracleItem)}
     run.options = replace(run.options, only=frozenset(kept))  # run_suite adds what they need
+
+
+class OracleEngine(pytest.Collector):
+    """The student's engine as a collector of one test per check: ``engine.py::tanh``.
+
+    Collecting it loads the engine once, so that an engine that cannot load is
+    one collection error.
+    """
+
+    def __init__(self, *, name: str, path: Path | None, **kwargs: Any) -> None:  # noqa: ANN401 - from_parent's
+        nodeid = _node_id(kwargs["parent"], name, path)
+        super().__init__(name=name, path=path, nodeid=nodeid, **kwargs)
+
+    def collect(self) -> list[OracleItem]:
+        """One test per check, once the engine has loaded."""
+        from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - lazy, see module docstring
+
+        run = self.config.stash[_RUN]
+        run.collected = True  # pytest collects a file it met only if its args selected it
+        run.load()
+        names = [check.name for check in CATALOGUE]
+        if run.target.nn is not None:
+            names.append("nn_mlp")
+        return [OracleItem.from_parent(self, name=name) for name in names]
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,  # noqa: ANN401 - pytest types it with a private Literal
+    ) -> str:
+        """The load error and where the engine raised it, without a traceback of the grader."""
+        from micrograd.oracle.runner import LoadError  # noqa: PLC0415 - lazy, see module docstring
+
+        exc = excinfo.value
+        if not isinstance(exc, LoadError):  # pragma: no cover - a bug of ours
+            return str(super().repr_failure(excinfo))
+        text = f"could not load the engine: {exc}"
+        if exc.trace.strip():
+            text += "\nwhere your code raised it:\n" + exc.trace.rstrip()
+        if exc.output.strip():
+            lines = exc.output.strip().splitlines()[-20:]
+            text += "\nit printed:\n" + "\n".join("    " + line for line in lines)
+        return text
+
+
+def _node_id(parent: pytest.Collector, name: str, path: Path | None) -> str:
+    """The engine file's path from the rootdir (``engine.py``, ``../hw/engine.py``), or the module.
+
+    pytest shows node ids from the folder it runs in.
+    """
+    if path is None:
+        return name
+    return Path(os.path.relpath(path.resolve(), parent.config.rootpath.resolve())).as_posix()
 
 
 class OracleFailure(Exception):
@@ -181,18 +270,14 @@ class OracleFailure(Exception):
 
 
 class OracleItem(pytest.Item):
-    """One check of the oracle as a pytest test."""
-
-    def __init__(self, *, check_name: str, **kwargs: Any) -> None:  # noqa: ANN401 - from_parent's
-        super().__init__(**kwargs)
-        self.check_name = check_name
+    """One check of the oracle as a pytest test; its name is the check's."""
 
     def runtest(self) -> None:
         """Pass, skip (unsupported op) or fail with the reproducer."""
         from micrograd.oracle import report  # noqa: PLC0415 - lazy, see module docstring
 
         run = self.config.stash[_RUN]
-        result = run.result(self.check_name)
+        result = run.result(self.name)
         if result is None:
             raise OracleFailure(f"could not load the engine: {run.load_error}")
         if result.status == "passed":
