@@ -91,6 +91,14 @@ class TestPytestPlugin:
             (["--micrograd-impl=x.py", "--micrograd-timeout=soon"], "--micrograd-timeout"),
             (["--micrograd-impl=x.py", "--micrograd-require=nope"], "--micrograd-require"),
             (["--micrograd-impl=x.py", "--micrograd-nn=nn.py"], "--micrograd-nn: nn.py: no such"),
+            (
+                ["--micrograd-impl=x.py", "--micrograd-backward=back prop"],
+                "--micrograd-backward: expected a name, got 'back prop'",
+            ),
+            (
+                ["--micrograd-impl=x.py", "--micrograd-leaf-kwargs=requires_grad"],
+                "--micrograd-leaf-kwargs: expected KEY=VALUE, got 'requires_grad'",
+            ),
         ],
     )
     def test_bad_options_are_usage_errors_naming_the_option(
@@ -211,3 +219,34 @@ class TestLoadErrors:
         result = pytester.runpytest_subprocess("--micrograd-impl=engine.py", "-k", "radd")
         result.assert_outcomes(failed=1, deselected=CHECKS - 1)
         result.stdout.fnmatch_lines(["could not load the engine: engine.py: RuntimeError: again*"])
+
+
+class TestConventions:
+    """--micrograd-backward and --micrograd-leaf-kwargs, as check's --backward and --leaf-kwargs."""
+
+    def test_backward_names_the_method(self, pytester: pytest.Pytester) -> None:
+        """An engine whose backward is backprop() loads with --micrograd-backward=backprop."""
+        source = CLOSURES.replace("def backward(", "def backprop(")
+        _write(pytester.path, "engine.py", source)
+        args = ["--micrograd-impl=engine.py", "--micrograd-max-examples=3", "-k", "radd"]
+        without = pytester.runpytest_subprocess(*args)
+        without.assert_outcomes(errors=1)
+        without.stdout.fnmatch_lines(["could not load the engine: *backward*"])
+        result = pytester.runpytest_subprocess(*args, "--micrograd-backward=backprop")
+        result.assert_outcomes(passed=1, deselected=CHECKS - 1)
+        result.stdout.fnmatch_lines(["reproduce with: pytest * --micrograd-backward=backprop"])
+
+    def test_leaf_kwargs_make_the_leaves(self, pytester: pytest.Pytester) -> None:
+        """Leaves that need requires_grad=True get it with --micrograd-leaf-kwargs."""
+        args = [
+            f"--micrograd-impl={engine('correct_requires_grad')}",
+            "--micrograd-max-examples=3",
+            "-k",
+            "radd",
+        ]
+        pytester.runpytest_subprocess(*args).assert_outcomes(failed=1, deselected=31)
+        result = pytester.runpytest_subprocess(*args, "--micrograd-leaf-kwargs=requires_grad=True")
+        result.assert_outcomes(passed=1, deselected=31)
+        result.stdout.fnmatch_lines(
+            ["reproduce with: pytest * --micrograd-leaf-kwargs=requires_grad=True"]
+        )

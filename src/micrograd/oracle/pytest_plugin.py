@@ -10,7 +10,9 @@ in the oracle's own processes only.
 
 from __future__ import annotations
 
+import argparse
 import os
+import shlex
 from collections.abc import Generator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -107,6 +109,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="TARGET",
         help="also check this nn module's MLP (nn.py or nn.py:MLP) against the reference's",
     )
+    group.addoption(
+        "--micrograd-backward",
+        dest="micrograd_backward",
+        default="backward",
+        metavar="NAME",
+        help="the method that backpropagates (default: backward), or a function of the "
+        "engine's module called with the root, e.g. backprop or back_prop",
+    )
+    group.addoption(
+        "--micrograd-leaf-kwargs",
+        dest="micrograd_leaf_kwargs",
+        default="",
+        metavar="KEY=VALUE,...",
+        help="keyword arguments every leaf is made with, e.g. requires_grad=True",
+    )
 
 
 def _number(config: pytest.Config, option: str, kind: type[float], least: float) -> Any:  # noqa: ANN401 - int or float
@@ -121,6 +138,21 @@ def _number(config: pytest.Config, option: str, kind: type[float], least: float)
     return value
 
 
+def _conventions(config: pytest.Config) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """``--micrograd-backward`` and ``--micrograd-leaf-kwargs``, read as ``check`` reads them."""
+    # check's own parser of --leaf-kwargs, so that both accept the same text
+    from micrograd.oracle.cli import _keywords  # noqa: PLC0415 - lazy, see module docstring
+
+    backward = config.getoption("micrograd_backward")
+    if not backward.isidentifier():
+        raise pytest.UsageError(f"--micrograd-backward: expected a name, got {backward!r}")
+    try:
+        leaf_kwargs = _keywords(config.getoption("micrograd_leaf_kwargs"))
+    except argparse.ArgumentTypeError as exc:
+        raise pytest.UsageError(f"--micrograd-leaf-kwargs: {exc}") from exc
+    return backward, leaf_kwargs
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Validate the options where they come in; do nothing without ``--micrograd-impl``."""
     impl = config.getoption("micrograd_impl")
@@ -130,8 +162,11 @@ def pytest_configure(config: pytest.Config) -> None:
     from micrograd.oracle.runner import LoadError, build_target  # noqa: PLC0415
     from micrograd.oracle.suite import Options  # noqa: PLC0415 - lazy, see module docstring
 
+    backward, leaf_kwargs = _conventions(config)
     try:
-        target = build_target(impl, config.getoption("micrograd_nn"))
+        target = build_target(
+            impl, config.getoption("micrograd_nn"), backward=backward, leaf_kwargs=leaf_kwargs
+        )
     except LoadError as exc:
         flag = "--micrograd-nn" if exc.part == "nn" else "--micrograd-impl"
         raise pytest.UsageError(f"{flag}: {exc}") from exc
@@ -167,11 +202,16 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         flags.append(f"--micrograd-require={','.join(sorted(run.options.require))}")
     if run.options.strict:
         flags.append("--micrograd-strict")
+    if target.backward != "backward":
+        flags.append(f"--micrograd-backward={target.backward}")
+    if target.leaf_kwargs:
+        pairs = ",".join(f"{key}={value!r}" for key, value in target.leaf_kwargs)
+        flags.append(f"--micrograd-leaf-kwargs={pairs}")
     if target.nn is not None:
         flags.append(f"--micrograd-nn={target.nn.spec}")
     return [
         f"micrograd-ref oracle: checking {target.spec}",
-        f"reproduce with: pytest {' '.join(flags)}",
+        f"reproduce with: {shlex.join(['pytest', *flags])}",
     ]
 
 
