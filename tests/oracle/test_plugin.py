@@ -7,6 +7,7 @@ with the outer session.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,9 @@ NOT_IN_PYTEST = (
     'import sys\nif "pytest" in sys.modules:\n    raise RuntimeError("imported by pytest")\n'
 )
 """Prepended to an engine: its import fails in pytest's process, and only there."""
+
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
 def _write(folder: Path, name: str, source: str) -> Path:
@@ -250,3 +254,10 @@ class TestConventions:
         result.stdout.fnmatch_lines(
             ["reproduce with: pytest * --micrograd-leaf-kwargs=requires_grad=True"]
         )
+
+
+def test_the_oracle_extra_brings_pytest() -> None:
+    """The oracle extra requires pytest: pip install 'micrograd-ref[oracle]' brings the plugin's."""
+    extra = re.search(r"^oracle = \[(.*)\]", PYPROJECT.read_text(), flags=re.MULTILINE)
+    assert extra is not None
+    assert '"pytest>=8"' in extra.group(1).split(", ")
