@@ -7,6 +7,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn, cast
 
+from micrograd.install_check import exit_if_mixed
+
+# At import, not in main(): a mixed install breaks the imports below with a traceback.
+exit_if_mixed()
+
 import micrograd
 from micrograd import demo
 from micrograd.oracle import cli as oracle_cli

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +9,7 @@ import pytest
 
 from micrograd.oracle.runner import parse_target
 from micrograd.oracle.suite import Options, SuiteResult, run_suite
-from tests.oracle.helpers import FAST, engine, engine_file, graded, not_passed
+from tests.oracle.helpers import FAST, engine, engine_file, graded, karpathy_micrograd, not_passed
 from tests.oracle.planted import BUGS, source
 from tests.oracle.planted import CORRECT as CORRECT_SOURCE
 
@@ -244,22 +241,6 @@ class TestEdgeGroup:
         assert sum(c.excluded for c in suite.checks) == 0
 
 
-def _karpathy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("karpathy")
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(folder),
-         "micrograd==0.1.0"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-    )  # fmt: skip
-    if done.returncode != 0:
-        pytest.skip(f"cannot install micrograd==0.1.0 from PyPI: {done.stderr.strip()[-200:]}")
-    return folder
-
-
 class TestKarpathy:
     """Karpathy's published micrograd (PyPI micrograd==0.1.0), itself a package named micrograd."""
 
@@ -267,7 +248,7 @@ class TestKarpathy:
         self, tmp_path_factory: pytest.TempPathFactory
     ) -> None:
         """Every op it has passes, the ones it lacks are unsupported, and its micrograd wins."""
-        folder = _karpathy_dir(tmp_path_factory)
+        folder = karpathy_micrograd(tmp_path_factory)
         suite = run_suite(parse_target("micrograd.engine", paths=(str(folder),)), FAST)
         assert suite.loaded == "micrograd.engine.Value"
         unsupported = {c.name for c in suite.checks if c.status == "unsupported"}
@@ -276,7 +257,7 @@ class TestKarpathy:
 
     def test_its_mlp_matches_the_reference(self, tmp_path_factory: pytest.TempPathFactory) -> None:
         """With --nn micrograd.nn its MLP agrees, with relu hidden layers and a linear output."""
-        folder = _karpathy_dir(tmp_path_factory)
+        folder = karpathy_micrograd(tmp_path_factory)
         nn = parse_target("micrograd.nn", paths=(str(folder),), default_class="MLP")
         target = replace(parse_target("micrograd.engine", paths=(str(folder),)), nn=nn)
         suite = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"})))
