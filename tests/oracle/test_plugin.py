@@ -7,10 +7,15 @@ with the outer session.
 
 from __future__ import annotations
 
-import re
+import sys
 from pathlib import Path
 
 import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 from micrograd.oracle.checks import CATALOGUE
 from tests.oracle.helpers import ENGINES, engine, engine_file
@@ -255,9 +260,25 @@ class TestConventions:
             ["reproduce with: pytest * --micrograd-leaf-kwargs=requires_grad=True"]
         )
 
+    def test_an_assignment_file_sets_the_run(self, pytester: pytest.Pytester) -> None:
+        """--micrograd-assignment takes the file's cases and conventions.
+
+        Its settings given on the command line too are a usage error, as in check.
+        """
+        _write(pytester.path, "engine.py", CLOSURES.replace("def backward(", "def backprop(", 1))
+        _write(pytester.path, "a.toml", 'max_examples = 3\nbackward = "backprop"\n')
+        args = ["--micrograd-impl=engine.py", "--micrograd-assignment=a.toml", "-k", "radd"]
+        result = pytester.runpytest_subprocess(*args)
+        result.assert_outcomes(passed=1, deselected=CHECKS - 1)
+        result.stdout.fnmatch_lines(
+            ["reproduce with: pytest --micrograd-impl=engine.py --micrograd-assignment=a.toml"]
+        )
+        clash = pytester.runpytest_subprocess(*args, "--micrograd-seed=4")
+        assert clash.ret == pytest.ExitCode.USAGE_ERROR
+        clash.stderr.fnmatch_lines(["*--micrograd-seed: set by the assignment file a.toml*"])
+
 
 def test_the_oracle_extra_brings_pytest() -> None:
     """The oracle extra requires pytest: pip install 'micrograd-ref[oracle]' brings the plugin's."""
-    extra = re.search(r"^oracle = \[(.*)\]", PYPROJECT.read_text(), flags=re.MULTILINE)
-    assert extra is not None
-    assert '"pytest>=8"' in extra.group(1).split(", ")
+    extras = tomllib.loads(PYPROJECT.read_text())["project"]["optional-dependencies"]
+    assert "pytest>=8" in extras["oracle"]

@@ -85,6 +85,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="check this micrograd engine (engine.py, engine.py:Value or a.module) "
         "against the reference, one test per op and property",
     )
+    group.addoption(
+        "--micrograd-assignment",
+        dest="micrograd_assignment",
+        metavar="FILE",
+        help="the course's assignment file: its seed, cases, limits and conventions "
+        "(as check --assignment), so this run draws the cases the grading does",
+    )
     group.addoption("--micrograd-seed", dest="micrograd_seed", default="0", metavar="N")
     group.addoption(
         "--micrograd-max-examples", dest="micrograd_max_examples", default="100", metavar="N"
@@ -183,7 +190,46 @@ def pytest_configure(config: pytest.Config) -> None:
         require=require,
         strict=bool(config.getoption("micrograd_strict")),
     )
+    path = config.getoption("micrograd_assignment")
+    if path:
+        target, options = _from_assignment(config, Path(path), target, options)
     config.stash[_RUN] = _Run(target, options)
+
+
+_SET_BY_FILE = {  # option: its default, which the assignment file's value replaces
+    "micrograd_seed": "0",
+    "micrograd_max_examples": "100",
+    "micrograd_timeout": "5",
+    "micrograd_strict": False,
+    "micrograd_backward": "backward",
+    "micrograd_leaf_kwargs": "",
+}
+
+
+def _from_assignment(
+    config: pytest.Config, path: Path, target: Target, options: Options
+) -> tuple[Target, Options]:
+    """The run as the assignment file at ``path`` sets it; its settings given too: an error."""
+    from micrograd.oracle import assignment  # noqa: PLC0415 - lazy, see module docstring
+
+    given = [o for o, default in _SET_BY_FILE.items() if config.getoption(o) != default]
+    if given:
+        flags = ", ".join("--" + o.replace("_", "-") for o in given)
+        raise pytest.UsageError(f"{flags}: set by the assignment file {path}; leave it out")
+    try:
+        chosen = assignment.load(path)
+    except assignment.AssignmentError as exc:
+        raise pytest.UsageError(f"--micrograd-assignment: {exc}") from exc
+    target = replace(target, backward=chosen.backward, leaf_kwargs=chosen.leaf_kwargs)
+    options = replace(
+        options,
+        seed=chosen.seed,
+        max_examples=chosen.max_examples,
+        timeout=chosen.timeout,
+        strict=chosen.edge,
+        assignment=str(path),
+    )
+    return target, options
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -192,19 +238,22 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if run is None:
         return None
     target = run.target
-    flags = [
-        f"--micrograd-impl={target.spec}",
-        f"--micrograd-seed={run.options.seed}",
-        f"--micrograd-max-examples={run.options.max_examples}",
-        f"--micrograd-timeout={run.options.timeout:g}",
-    ]
+    flags = [f"--micrograd-impl={target.spec}"]
+    if run.options.assignment:
+        flags.append(f"--micrograd-assignment={run.options.assignment}")
+    else:
+        flags += [
+            f"--micrograd-seed={run.options.seed}",
+            f"--micrograd-max-examples={run.options.max_examples}",
+            f"--micrograd-timeout={run.options.timeout:g}",
+        ]
     if run.options.require:
         flags.append(f"--micrograd-require={','.join(sorted(run.options.require))}")
-    if run.options.strict:
+    if run.options.strict and not run.options.assignment:
         flags.append("--micrograd-strict")
-    if target.backward != "backward":
+    if target.backward != "backward" and not run.options.assignment:
         flags.append(f"--micrograd-backward={target.backward}")
-    if target.leaf_kwargs:
+    if target.leaf_kwargs and not run.options.assignment:
         pairs = ",".join(f"{key}={value!r}" for key, value in target.leaf_kwargs)
         flags.append(f"--micrograd-leaf-kwargs={pairs}")
     if target.nn is not None:
