@@ -10,7 +10,7 @@ import pytest
 from micrograd.oracle.runner import parse_target
 from micrograd.oracle.suite import Options, SuiteResult, run_suite
 from tests.oracle.helpers import FAST, engine, engine_file, graded, karpathy_micrograd, not_passed
-from tests.oracle.planted import BUGS, source
+from tests.oracle.planted import BUGS, edited, source
 from tests.oracle.planted import CORRECT as CORRECT_SOURCE
 
 _OPS = [
@@ -179,6 +179,18 @@ class TestPlantedBugs:
         assert suite.cause is not None
         assert suite.cause.message.startswith("backward() walks the graph wrongly")
         assert "run them in reverse, from the root" in suite.cause.message
+
+    def test_a_graph_failure_beside_a_broken_op_names_the_op_to_fix_first(
+        self, tmp_path: Path
+    ) -> None:
+        """No visited set and a wrong tanh rule: reused_node fails and says to fix tanh first."""
+        both = tmp_path / "two_bugs.py"
+        both.write_text(edited(source("bug_duplicate_visits"), BUGS["bug_tanh_rule"].edits, "tanh"))
+        checks = {c.name: c for c in graded(str(both)).checks}
+        assert (checks["tanh"].status, checks["reused_node"].status) == ("failed", "failed")
+        assert "(fix tanh first: the ops used here may share their code)" in (
+            checks["reused_node"].message
+        )
 
 
 class TestCorrectEngines:

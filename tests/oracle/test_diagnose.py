@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
+from micrograd.oracle.checks import CATALOGUE
 from micrograd.oracle.compare import Tolerance, expected
-from micrograd.oracle.diagnose import diagnose, edge_contributions, walk
+from micrograd.oracle.diagnose import Finding, Probe, diagnose, edge_contributions, walk
+from micrograd.oracle.runner import WorkerCrashed, WorkerTimeout
+from micrograd.oracle.suite import Options, _Grader
+
+if TYPE_CHECKING:
+    from micrograd.oracle.runner import Worker
 
 TOL = Tolerance()
 
@@ -147,3 +154,68 @@ class TestDiagnose:
     def test_a_gradient_no_subset_explains(self) -> None:
         """a.grad = 100 on exp(a) + a is no mistake we know: no diagnosis."""
         assert _message(EXP_PLUS_A, expected(EXP_PLUS_A), _got(EXP_PLUS_A, [100.0]), TOL) is None
+
+
+class TestReplacedProbe:
+    """A replaced gradient is named only with a probe on leaves that tells the mistake apart."""
+
+    def test_an_op_reading_another_op_gives_no_probe(self) -> None:
+        """exp(a) * a + a with a.grad = exp(a), the * edge alone: * reads exp(a), no probe."""
+        program = _program([2.0], ["un", "exp", 0], ["bin", "*", 1, 0], ["bin", "+", 2, 0])
+        got = _got(program, [math.exp(2.0)])
+        assert _message(program, expected(program), got, TOL) is None
+
+    def test_a_probe_whose_two_readings_agree_is_not_given(self) -> None:
+        """Exp(40) + a * 1e18 with a.grad = exp(40): exp(a) + a cannot tell = from += there."""
+        program = _program([40.0], ["un", "exp", 0], ["lnum", "*", 0, 1e18], ["bin", "+", 1, 2])
+        got = _got(program, [math.exp(40.0)])
+        assert _message(program, expected(program), got, TOL) is None
+
+
+class _Worker:
+    """Stands in for the child: answers each program with ``answer``, counting the requests."""
+
+    def __init__(self, answer: dict[str, Any] | Exception) -> None:
+        self.answer = answer
+        self.requests = 0
+
+    def request(self, programs: list[Any], timeout: float) -> tuple[list[Any], str]:
+        self.requests += 1
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return [self.answer] * len(programs), ""
+
+
+class TestConfirmation:
+    """A finding with a probe stands only when the student's engine fails the probe as predicted."""
+
+    FINDING = Finding("replaced", "a.grad …", Probe(EXP_PLUS_A, 0, math.e, math.e + 1))
+
+    def _confirmed(self, worker: _Worker) -> Finding | None:
+        check = next(c for c in CATALOGUE if c.name == "exp")
+        grader = _Grader(check, cast("Worker", worker), Options())
+        return grader._confirmed(self.FINDING)
+
+    @pytest.mark.parametrize(
+        "answer",
+        [WorkerTimeout("probe"), WorkerCrashed("probe"), {"error": "ValueError: no"}],
+        ids=["hangs", "crashes", "raises"],
+    )
+    def test_an_engine_that_fails_the_probe_otherwise_confirms_nothing(
+        self, answer: dict[str, Any] | Exception
+    ) -> None:
+        """A probe that hangs, crashes or raises leaves the failure without a diagnosis."""
+        assert self._confirmed(_Worker(answer)) is None
+
+    def test_the_predicted_gradient_confirms_and_the_probe_runs_once(self) -> None:
+        """A.grad = e on exp(a) + a confirms; asked twice, the engine runs the probe once."""
+        worker = _Worker({**expected(EXP_PLUS_A), "grads": [math.e]})
+        check = next(c for c in CATALOGUE if c.name == "exp")
+        grader = _Grader(check, cast("Worker", worker), Options())
+        assert grader._confirmed(self.FINDING) is self.FINDING
+        assert grader._confirmed(self.FINDING) is self.FINDING
+        assert worker.requests == 1
+
+    def test_the_right_gradient_confirms_nothing(self) -> None:
+        """A.grad = e + 1 on the probe: the engine accumulates there, so no diagnosis."""
+        assert self._confirmed(_Worker(expected(EXP_PLUS_A))) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import io
 import json
 import os
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from micrograd.cli import main
-from micrograd.oracle import scoring
+from micrograd.oracle import autograder, scoring
 from micrograd.oracle.assignment import Assignment, AssignmentError, load
 from micrograd.oracle.checks import CATALOGUE
 from micrograd.oracle.formats import gradescope, junit, prairielearn
@@ -87,6 +88,7 @@ class TestAssignmentFile:
             ("edge = 1", "edge must be bool"),
             ("[nn]\nweights = 1", "nn: unknown key weights"),
             ("name = ", "not valid TOML"),
+            ('[visibility_of]\ntahn = "hidden"', "visibility_of: no check named 'tahn'"),
         ],
     )
     def test_a_bad_file_names_its_fault(self, tmp_path: Path, text: str, says: str) -> None:
@@ -95,6 +97,29 @@ class TestAssignmentFile:
         with pytest.raises(AssignmentError, match=str(path)) as caught:
             load(path)
         assert says in str(caught.value)
+
+    def test_a_file_that_cannot_be_read_is_named(self, tmp_path: Path) -> None:
+        """A folder given as the file: the error names it and says it cannot be read."""
+        with pytest.raises(AssignmentError, match=f"{tmp_path}: cannot read it"):
+            load(tmp_path)
+
+    def test_check_refuses_a_bad_file_before_grading(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A bad assignment file is a usage error of check (exit 2), naming its fault."""
+        path = _write(tmp_path / "a.toml", "seeds = 1\n")
+        assert main(["check", engine("correct_closures"), "--assignment", str(path)]) == 2
+        assert f"{path}: unknown key seeds" in capsys.readouterr().err
+
+    def test_gradescope_autograder_refuses_a_bad_file_and_writes_no_zip(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A bad assignment file: gradescope-autograder exits 2, naming its fault, and no zip."""
+        path = _write(tmp_path / "a.toml", "seeds = 1\n")
+        out = tmp_path / "autograder.zip"
+        assert main(["gradescope-autograder", "--assignment", str(path), "-o", str(out)]) == 2
+        assert f"{path}: unknown key seeds" in capsys.readouterr().err
+        assert not out.exists()
 
     def test_check_refuses_a_setting_the_file_makes(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -328,6 +353,31 @@ class TestGrade:
         assert "already holds files" in capsys.readouterr().err
         assert _grade(str(subs), "--out", str(out), "--overwrite") == 1
 
+    def test_names_that_read_alike_get_a_numbered_report(self, tmp_path: Path) -> None:
+        """Bob Smith/ and Bob_Smith/ make the same file name: the second report is Bob_Smith-2."""
+        subs = tmp_path / "class"
+        for name in ("Bob Smith", "Bob_Smith"):
+            (subs / name).mkdir(parents=True)
+            shutil.copy(engine_file("correct_closures"), subs / name / "engine.py")
+        out = tmp_path / "out"
+        assert _grade(str(subs), "--out", str(out)) == 0
+        summary = json.loads((out / "summary.json").read_text())
+        names = {r["submission"]: r["report"] for r in summary["submissions"]}
+        assert names == {"Bob Smith": "Bob_Smith", "Bob_Smith": "Bob_Smith-2"}
+
+    def test_a_glob_matching_several_files_grades_nothing_and_says_which(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--file *.py in a folder of two engines: the submission scores 0, naming both files."""
+        subs = tmp_path / "class"
+        (subs / "cy").mkdir(parents=True)
+        for name in ("a.py", "b.py"):
+            shutil.copy(engine_file("correct_closures"), subs / "cy" / name)
+        out = tmp_path / "out"
+        assert _grade(str(subs), "--out", str(out), "--file", "*.py") == 1
+        assert "several files match *.py: a.py, b.py" in (out / "cy.txt").read_text()
+        assert "cy" in capsys.readouterr().out
+
     def test_every_format_per_submission_and_globs(self, tmp_path: Path) -> None:
         """--gradescope --junit --prairielearn write each submission's file; --file takes a glob."""
         subs = tmp_path / "class"
@@ -366,6 +416,36 @@ class TestGrade:
 
 class TestGradescopeAutograder:
     """The autograder zip installs from its own wheel and grades a submission end to end."""
+
+    def test_without_an_installed_distribution_there_is_no_wheel(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Micrograd-ref run from a source tree it was never installed from: say to install it."""
+
+        def missing(name: str) -> importlib.metadata.Distribution:
+            raise importlib.metadata.PackageNotFoundError(name)
+
+        monkeypatch.setattr(importlib.metadata, "distribution", missing)
+        with pytest.raises(LookupError, match="micrograd-ref is not installed: pip install it"):
+            autograder.wheel(tmp_path)
+
+    def test_a_distribution_without_entry_points_still_gives_a_wheel(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No entry_points.txt in the metadata: the wheel has none and installs the same code."""
+        real = importlib.metadata.distribution(autograder.DISTRIBUTION)
+
+        class Bare:
+            version = real.version
+
+            def read_text(self, name: str) -> str | None:
+                return None if name == "entry_points.txt" else real.read_text(name)
+
+        monkeypatch.setattr(importlib.metadata, "distribution", lambda name: Bare())
+        with zipfile.ZipFile(autograder.wheel(tmp_path)) as built:
+            names = built.namelist()
+        assert "micrograd/engine.py" in names
+        assert not [n for n in names if n.endswith("entry_points.txt")]
 
     def test_the_zip_holds_what_gradescope_runs(self, tmp_path: Path) -> None:
         """setup.sh and run_autograder executable at the root, the assignment, one wheel."""

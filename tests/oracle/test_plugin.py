@@ -276,6 +276,12 @@ class TestConventions:
         clash = pytester.runpytest_subprocess(*args, "--micrograd-seed=4")
         assert clash.ret == pytest.ExitCode.USAGE_ERROR
         clash.stderr.fnmatch_lines(["*--micrograd-seed: set by the assignment file a.toml*"])
+        _write(pytester.path, "bad.toml", "seeds = 1\n")
+        bad = pytester.runpytest_subprocess(
+            "--micrograd-impl=engine.py", "--micrograd-assignment=bad.toml"
+        )
+        assert bad.ret == pytest.ExitCode.USAGE_ERROR
+        bad.stderr.fnmatch_lines(["*--micrograd-assignment: bad.toml: unknown key seeds*"])
 
 
 def test_the_oracle_extra_brings_pytest() -> None:

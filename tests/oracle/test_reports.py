@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from micrograd.oracle import report, scoring, suite
+from micrograd.oracle import report, scoring, suite, worker
 from micrograd.oracle.assignment import Assignment
 from micrograd.oracle.checks import check_named
 from micrograd.oracle.compare import Tolerance, expected
@@ -311,6 +311,37 @@ class TestReproducibility:
         """Byte for byte, apart from the seconds."""
         first, second = (run_suite(parse_target(engine(name)), FAST) for _ in range(2))
         assert _without_timings(_text(first)) == _without_timings(_text(second))
+
+    def test_a_recursion_trace_does_not_depend_on_where_the_limit_was_hit(
+        self, tmp_path: Path
+    ) -> None:
+        """The recursing frame once, marked repeated; the frames past it, any line, left out."""
+        module = tmp_path / "deep.py"
+        module.write_text(
+            "def walk(n, where):\n"
+            "    if n == 0 and where == 'the call':\n"
+            "        raise RecursionError('maximum recursion depth exceeded')\n"
+            "    if n == 0 and where == 'a line after it':\n"
+            "        raise RecursionError('maximum recursion depth exceeded while calling')\n"
+            "    if n == 0:\n"
+            "        return elsewhere()\n"
+            "    return walk(n - 1, where)\n"
+            "def elsewhere():\n"
+            "    raise RecursionError('maximum recursion depth exceeded in comparison')\n"
+        )
+        spec = importlib.util.spec_from_file_location("deep", module)
+        assert spec is not None
+        assert spec.loader is not None
+        deep = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(deep)
+        traces = set()
+        for where in ("the call", "a line after it", "a function it calls"):
+            with pytest.raises(RecursionError) as caught:
+                deep.walk(30, where)
+            traces.add(worker._student_trace(caught.value))
+        (trace,) = traces
+        assert trace.count('deep.py", line 8, in walk') == 1
+        assert trace.endswith("[Previous line repeated]\n")
 
     @pytest.mark.parametrize(
         ("name", "check"),

@@ -139,15 +139,14 @@ class Target:
         pattern = rf'File "{re.escape(self.location)}", line (\d+)'
         return re.sub(pattern, cell, trace)
 
-    def import_line(self, name: str | None = None) -> str:
-        """The Python line a student pastes to get the class (or ``name`` from its module).
+    def import_line(self) -> str:
+        """The Python line a student pastes to get the class.
 
         With a backward that is a module function, the line imports it too.
         """
-        if name is None:
-            name = self.class_name
-            if self.backward_is_function:
-                name += f", {self.backward}"
+        name = self.class_name
+        if self.backward_is_function:
+            name += f", {self.backward}"
         if self.notebook is not None:
             last = self.notebook.cells_run[-1]
             return f"# in a new cell after code cell {last} of {Path(self.notebook_path).name}"

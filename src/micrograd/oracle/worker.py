@@ -30,7 +30,6 @@ import inspect
 import json
 import operator
 import os
-import re
 import signal
 import sys
 import time
@@ -265,11 +264,30 @@ def _student_trace(exc: BaseException) -> str:
     theirs = [
         f for f in frames if os.path.abspath(f.filename) != mine and not f.filename.startswith("<")
     ]
-    lines = traceback.format_list(theirs[-4:])
-    # How many frames a RecursionError repeats depends on where the limit was hit.
-    text = re.sub(
-        r"\[Previous line repeated \d+ more times\]", "[Previous line repeated]", "".join(lines)
-    )
+    # How often a RecursionError repeats a frame depends on where the limit was hit: a run of
+    # one frame repeated is shown once, so that the same bug gives the same trace.
+    collapsed: list[traceback.FrameSummary] = []
+    repeated: set[int] = set()
+    for frame in theirs:
+        last = collapsed[-1] if collapsed else None
+        if last is not None and (last.filename, last.lineno, last.name) == (
+            frame.filename,
+            frame.lineno,
+            frame.name,
+        ):
+            repeated.add(len(collapsed) - 1)
+            continue
+        collapsed.append(frame)
+    if isinstance(exc, RecursionError) and repeated:
+        # The frames past the recursing one are wherever the limit happened to be hit.
+        collapsed = collapsed[: max(repeated) + 1]
+    start = max(0, len(collapsed) - 4)
+    parts = []
+    for index, frame in enumerate(collapsed[start:], start):
+        parts.append(traceback.format_list([frame])[0])
+        if index in repeated:
+            parts.append("  [Previous line repeated]\n")
+    text = "".join(parts)
     return text[-1500:]
 
 
