@@ -130,7 +130,7 @@ class Browser:
         timeout: Seconds to wait for any one answer of the browser.
     """
 
-    def __init__(self, executable: str, profile: Path, timeout: float = 60.0) -> None:
+    def __init__(self, executable: str, profile: Path, timeout: float = 120.0) -> None:
         self.timeout = timeout
         commands_in, self._commands = os.pipe()  # the browser reads commands on its fd 3
         self._replies, replies_out = os.pipe()  # and writes replies and events on its fd 4
@@ -163,9 +163,19 @@ class Browser:
         self._buffer = b""
         self._next_id = 0
         self._events: list[dict[str, Any]] = []
+        self._session = ""
+        try:
+            self._open_page()
+        except BaseException:  # a browser that never answered is still running: stop it
+            self._process.kill()
+            self.close()
+            raise
+
+    def _open_page(self) -> None:
+        """Open the tab every page is loaded in, at the window's size."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         attached = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})
-        self._session: str = attached["sessionId"]
+        self._session = attached["sessionId"]
         for domain in ("Page", "Network", "Runtime"):
             self.send(f"{domain}.enable", session=True)
         self.send(

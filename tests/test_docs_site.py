@@ -110,3 +110,16 @@ def test_main_without_a_site_is_a_usage_error(
         docs_site.main([str(tmp_path), "--browser", "/nonexistent/chromium"])
     assert exit_info.value.code == 2
     assert "no index.html" in capsys.readouterr().err
+
+
+def test_a_browser_that_never_answers_is_stopped(tmp_path: Path) -> None:
+    """A program that starts but never speaks the protocol: an error, and the program reaped."""
+    silent = tmp_path / "silent-browser"
+    pid_file = tmp_path / "pid"
+    silent.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 600\n", encoding="utf-8")
+    silent.chmod(0o755)
+    with pytest.raises(docs_site.BrowserError, match="no answer from the browser within 1 s"):
+        docs_site.Browser(str(silent), tmp_path / "profile", timeout=1.0)
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):  # killed and waited for: not even a zombie
+        os.kill(pid, 0)

@@ -98,6 +98,19 @@ class TestAssignmentFile:
             load(path)
         assert says in str(caught.value)
 
+    def test_visibility_per_check_overrides_the_default(self, tmp_path: Path) -> None:
+        """visibility_of names checks whose results students see at another time than the rest."""
+        path = _write(
+            tmp_path / "a.toml",
+            'visibility = "after_published"\n[visibility_of]\ntanh = "hidden"\nadd = "visible"\n',
+        )
+        chosen = load(path)
+        assert [chosen.visibility_of(c) for c in ("tanh", "add", "mul")] == [
+            "hidden",
+            "visible",
+            "after_published",
+        ]
+
     def test_a_file_that_cannot_be_read_is_named(self, tmp_path: Path) -> None:
         """A folder given as the file: the error names it and says it cannot be read."""
         with pytest.raises(AssignmentError, match=f"{tmp_path}: cannot read it"):
