@@ -5,6 +5,9 @@ micrograd-ref against Karpathy's ``micrograd==0.1.0`` (run by the
 interpreter of its own virtualenv) and against PyTorch (scalar tensors and
 batched, when ``torch`` imports here), then writes Markdown (``--output``,
 ``docs/benchmarks.md`` by default). ``nox -s bench`` does all of it.
+``--only grading`` runs the grading workload alone (``micrograd-ref grade``
+on a generated class, beside single ``check`` runs) and rewrites only its
+section of the page.
 
 Every workload runs in rounds; each round starts one process per engine, in
 an order rotated from round to round, so slow and fast moments of a shared
@@ -15,6 +18,7 @@ taken pairwise, within each round, and their median is reported.
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime
 import importlib.util
 import json
@@ -24,11 +28,14 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.oracle.planted import CORRECT, source
 
 from micrograd.data import make_moons
 from micrograd.nn import MLP
@@ -76,6 +83,12 @@ class Sizes:
     """Depths of the deep-chain workload."""
     memory_nodes: int = 1_000_000
     """Nodes of the memory workload's graph."""
+    grading_class: int = 40
+    """Submissions in the grading workload's generated class."""
+    grading_rounds: int = 2
+    """Rounds of the grading workload (each: the class graded once, single checks beside it)."""
+    grading_checks: int = 3
+    """Single checks of one correct engine, one after another, in each grading round."""
 
 
 SMOKE = Sizes(
@@ -89,6 +102,9 @@ SMOKE = Sizes(
     scaling_total=1_000,
     depths=(10, 100),
     memory_nodes=1_000,
+    grading_class=4,
+    grading_rounds=1,
+    grading_checks=1,
 )
 """Tiny sizes: a run of every code path in seconds, for the test suite."""
 
@@ -102,7 +118,7 @@ class Runner:
     log: Callable[[str], None] = print
     """Where progress lines go."""
     jobs_run: int = field(default=0, init=False)
-    """How many worker processes have run."""
+    """How many processes have run: workers, and the grading workload's commands."""
 
     @property
     def engines(self) -> list[str]:
@@ -144,11 +160,35 @@ class Runner:
             out.append({engine: self(engine, workload, **params) for engine in order})
         return out
 
+    def command(self, words: Sequence[str], cwd: Path, ok: Sequence[int] = (0,)) -> float:
+        """Run ``micrograd-ref WORDS`` with micrograd-ref's interpreter in ``cwd``: its wall time.
+
+        The time is the whole command's, interpreter start included, as a
+        teacher waits for it. An exit status outside ``ok`` raises RuntimeError.
+        """
+        started = time.perf_counter()
+        done = subprocess.run(
+            [self.pythons["ref"], "-m", "micrograd", *words],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=cwd,
+        )
+        seconds = time.perf_counter() - started
+        if done.returncode not in ok:
+            raise RuntimeError(
+                f"micrograd-ref {' '.join(words)} exited {done.returncode}:\n{done.stderr}"
+            )
+        self.jobs_run += 1
+        self.log(f"  grading  {words[0]:<14} {seconds:6.1f} s")
+        return seconds
+
 
 RERUN = (
-    "Measured by `nox -s bench` (about 10 minutes on 2 CPUs), which rewrites this page; "
-    "`nox -s bench -- --smoke --output smoke.md` runs every workload at tiny sizes "
-    "without touching it. Ratios are taken pairwise "
+    "Measured by `nox -s bench` (about 13 minutes on 2 CPUs), which rewrites this page; "
+    "`nox -s bench -- --only grading` reruns the grading workload alone and rewrites its"
+    " section only; `nox -s bench -- --smoke --output smoke.md` runs every workload at tiny"
+    " sizes without touching it. Ratios are taken pairwise "
     "within each round, so they hold up better than the absolute times on a shared machine."
 )
 """How to reproduce the page, written at its top."""
@@ -347,12 +387,179 @@ def _yes(met: bool) -> str:
     return "yes" if met else "**no**"
 
 
+# The grading workload: micrograd-ref grade on a class, against single checks.
+
+GRADING_BUGS = (
+    "bug_tanh_rule",
+    "bug_relu_rule",
+    "bug_wrong_order",
+    "bug_pow_rule",
+    "bug_sigmoid_rule",
+    "bug_rsub_flipped",
+    "bug_log_rule",
+    "bug_div_rule",
+    "bug_exp_assign",
+    "bug_mul_drops_input",
+)
+"""The planted bugs handed in: wrong derivatives and orders, none that hangs, crashes or exits
+(those would measure the time limits, not the grader)."""
+
+GRADING_TITLE = "## 6. Grading a class"
+"""The grading section's heading, which ``--only grading`` finds to replace."""
+
+
+def write_class(folder: Path, n: int) -> dict[str, str]:
+    """A class of ``n`` submissions written into ``folder``, and the verdict each must get.
+
+    Every fourth submission has one of :data:`GRADING_BUGS` planted in it;
+    the others are the correct lecture-style engine of the oracle's tests.
+    About half are handed in as ``<name>.py``, the others in Karpathy's
+    layout, ``<name>/micrograd/engine.py``. The verdicts are keyed by the
+    name ``grades.csv`` gives each.
+    """
+    correct = CORRECT.read_text()
+    expected = {}
+    for k in range(n):
+        name = f"student{k + 1:02d}"
+        bug = GRADING_BUGS[(k // 4) % len(GRADING_BUGS)] if k % 4 == 3 else None
+        text = correct if bug is None else source(bug)
+        if (k + k // 4) % 2:
+            package = folder / name / "micrograd"
+            package.mkdir(parents=True)
+            (package / "__init__.py").write_text("")
+            (package / "engine.py").write_text(text)
+        else:
+            name += ".py"
+            (folder / name).write_text(text)
+        expected[name] = "passed" if bug is None else "FAILED"
+    return expected
+
+
+def grading(runner: Runner, sizes: Sizes) -> tuple[list[Result], dict[str, str]]:
+    """Rounds of the class graded with ``--jobs 2`` and of single checks; the expected verdicts.
+
+    Each round grades the whole class once and checks its first submission
+    (a correct engine) ``sizes.grading_checks`` times, one after another;
+    the order of the two alternates from round to round. A round's result
+    has the grade's wall time, each check's, and the verdicts of grades.csv.
+    """
+    with tempfile.TemporaryDirectory(prefix="micrograd-bench-") as tmp:
+        here = Path(tmp)  # no ./micrograd here, so the package imported is micrograd-ref's
+        (here / "class").mkdir()
+        expected = write_class(here / "class", sizes.grading_class)
+        single = ["check", str(Path("class") / next(iter(expected))), "--no-torch"]
+        rounds = []
+        for r in range(sizes.grading_rounds):
+            out = f"out-{r}"
+            words = ["grade", "class", "--out", out, "--jobs", "2", "--no-torch"]
+
+            def grade(words: list[str] = words) -> float:
+                return runner.command(words, here, ok=(0, 1))  # 1: a submission failed
+
+            def checks() -> list[float]:
+                return [runner.command(single, here) for _ in range(sizes.grading_checks)]
+
+            if r % 2:
+                checked, graded = checks(), grade()
+            else:
+                graded, checked = grade(), checks()
+            with (here / out / "grades.csv").open(newline="", encoding="utf-8") as file:
+                verdicts = {row["submission"]: row["verdict"] for row in csv.DictReader(file)}
+            rounds.append({"grade": graded, "checks": checked, "verdicts": verdicts})
+    return rounds, expected
+
+
+def grading_table(rounds: Sequence[Result], n: int) -> list[str]:
+    """Seconds and submissions per minute, graded as a class of ``n`` and checked one by one."""
+    graded = [r["grade"] / n for r in rounds]
+    checked = [median(r["checks"]) for r in rounds]
+    ratio = median([c / g for c, g in zip(checked, graded, strict=True)])
+    rows = [
+        (f"`grade --jobs 2`, a class of {n}", median([r["grade"] for r in rounds]),
+         median(graded), ratio),
+        ("`check` of one correct submission, one run at a time",
+         median([sum(r["checks"]) for r in rounds]), median(checked), 1.0),
+    ]  # fmt: skip
+    lines = [
+        "| command | wall s | s per submission | submissions per minute | × sequential checks |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, wall, each, times in rows:
+        lines.append(f"| {name} | {wall:.1f} | {each:.2f} | {60.0 / each:.1f} | {_times(times)} |")
+    return lines
+
+
+def grading_part(runner: Runner, sizes: Sizes) -> list[str]:
+    """The grading section, heading to table, measured now: it carries its own date and machine."""
+    runner.log("grading")
+    measured = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {host()}"
+    version = runner("ref", "versions")
+    rounds, expected = grading(runner, sizes)
+    n = len(expected)
+    failed = sum(v != "passed" for v in expected.values())
+    files = sum(name.endswith(".py") for name in expected)
+    agree = all(r["verdicts"] == expected for r in rounds)
+    verdicts = "agree with the planted bugs in every round" if agree else "DISAGREE in a round"
+    return [
+        GRADING_TITLE,
+        "",
+        f"A generated class of {n} submissions: {n - failed} copies of a correct"
+        f" lecture-style engine and {failed} with a bug planted (a wrong derivative, an"
+        " assignment instead of an accumulation, a wrong order of the walk); "
+        f"{files} handed in as `<name>.py`, {n - files} in Karpathy's layout"
+        " `<name>/micrograd/engine.py`. The class is graded by `micrograd-ref grade CLASS"
+        " --out DIR --jobs 2 --no-torch` with the default checks (seed 0, 100 cases per"
+        " check); in the same round, `micrograd-ref check ENGINE --no-torch` checks one"
+        " correct submission alone, one run after another"
+        f" ({sizes.grading_checks} per round). Times are each command's wall time,"
+        " interpreter start included (wall s: the class's, and a round's single checks"
+        " added up). The ratio is a single check's seconds over the"
+        " class's seconds per submission, taken within each round (the order of the two"
+        f" alternates); every figure is a median over rounds ({sizes.grading_rounds})."
+        f" The verdicts in grades.csv {verdicts} ({n - failed} to pass, {failed} to fail).",
+        "",
+        f"Measured {measured}; micrograd-ref {version['version']}, Python {version['python']}.",
+        "",
+        *grading_table(rounds, n),
+    ]
+
+
+def splice(page: str, section: str) -> str:
+    """``page`` with its grading section replaced by ``section``.
+
+    A page without one gets it before the performance targets, or at its end.
+    """
+    lines = page.rstrip("\n").split("\n")
+    if GRADING_TITLE in lines:
+        start = lines.index(GRADING_TITLE)
+        end = next(
+            (k for k in range(start + 1, len(lines)) if lines[k].startswith("## ")), len(lines)
+        )
+        head, tail = lines[:start], lines[end:]
+    elif "## Performance targets" in lines:
+        start = lines.index("## Performance targets")
+        head, tail = lines[:start], lines[start:]
+    else:
+        head, tail = [*lines, ""], []
+    body = [*head, *section.split("\n")]
+    if tail:
+        body += ["", *tail]
+    return "\n".join([*body, ""])
+
+
+def host() -> str:
+    """The machine: architecture, CPU, how many, the load average now, the platform."""
+    return (
+        f"{platform.machine()}, {_cpu_name()}, {os.cpu_count()} CPUs"
+        f" (load average at start {_load()}), {platform.platform()}"
+    )
+
+
 def machine(runner: Runner) -> list[str]:
     """The machine, the interpreters and the engines' versions."""
     lines = [
         f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-        f"- Machine: {platform.machine()}, {_cpu_name()}, {os.cpu_count()} CPUs"
-        f" (load average at start {_load()}), {platform.platform()}",
+        f"- Machine: {host()}",
     ]
     for e in runner.engines:
         v = runner(e, "versions")
@@ -398,6 +605,7 @@ def report(runner: Runner, sizes: Sizes) -> str:
     for e in scalar:
         methods = ["rss"] if e.startswith("torch") else ["tracemalloc", "rss"]
         memory[e] = {m: runner(e, "memory", nodes=sizes.memory_nodes, method=m) for m in methods}
+    graded = grading_part(runner, sizes)
 
     losses = [moons[0][e]["losses"][-1] for e in engines]
     loss_spread = (max(losses) - min(losses)) / abs(min(losses))
@@ -446,6 +654,8 @@ def report(runner: Runner, sizes: Sizes) -> str:
         "",
         *memory_section(memory),
         "",
+        *graded,
+        "",
         "## Performance targets",
         "",
         "The speed and size micrograd-ref is held to, against this run's numbers.",
@@ -468,15 +678,33 @@ def engines_at_hand(karpathy_python: str | None, python: str) -> dict[str, str]:
     return pythons
 
 
+ALONE = ("grading",)
+"""The workloads ``--only`` runs alone; the others feed the performance targets together."""
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the arguments, run the benchmarks, write the report."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--karpathy-python", help="the interpreter of a venv with micrograd==0.1.0")
     parser.add_argument("--output", type=Path, default=Path("docs/benchmarks.md"))
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the code runs")
+    parser.add_argument(
+        "--only",
+        choices=ALONE,
+        help="run this workload alone and rewrite only its section of --output",
+    )
     args = parser.parse_args(argv)
     runner = Runner(engines_at_hand(args.karpathy_python, sys.executable))
-    text = report(runner, SMOKE if args.smoke else Sizes())
+    sizes = SMOKE if args.smoke else Sizes()
+    if args.only == "grading":
+        page = (
+            args.output.read_text(encoding="utf-8")
+            if args.output.exists()
+            else f"# Benchmarks\n\n{RERUN}\n"
+        )
+        text = splice(page, "\n".join(grading_part(runner, sizes)))
+    else:
+        text = report(runner, sizes)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     print(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 from benchmarks import run, worker
 
 from micrograd import Value
+from tests.oracle.planted import CORRECT
 from tests.test_moons import GOLDEN
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
@@ -187,10 +189,12 @@ class TestDriver:
             "3. Scaling",
             "4. Deep",
             "5. Memory",
+            "6. Grading a class",
         ):
             assert f"## {title}" in text
         assert "Final losses (after the first round's last step) agree" in text
         assert "Checksums agree" in text
+        assert "The verdicts in grades.csv agree with the planted bugs in every round" in text
         assert "| micrograd-ref, collector on |" in text
         assert "## Performance targets" in text
         assert "issue" not in text.lower()  # the page is for users, not the tracker
@@ -233,3 +237,87 @@ class TestDriver:
         pythons = run.engines_at_hand("/venv/bin/python", sys.executable)
         assert pythons["karpathy"] == "/venv/bin/python"
         assert ("torch-scalar" in pythons) == HAVE_TORCH
+
+
+_ROW = re.compile(
+    r"^\| (?P<command>[^|]+) \| (?P<wall>[\d.]+) \| (?P<each>[\d.]+)"
+    r" \| (?P<per_minute>[\d.]+) \| (?P<ratio>[\d.]+)× \|$"
+)
+"""A row of the grading table: command, wall s, s per submission, per minute, ratio."""
+
+
+def _grading_rows(section: str) -> list[dict[str, str]]:
+    """The rows of the grading table in ``section``, each cell by name; malformed rows fail."""
+    table = [line for line in section.splitlines() if line.startswith("| ")][2:]  # no header
+    rows = []
+    for line in table:
+        match = _ROW.match(line)
+        assert match, f"a malformed row: {line}"
+        rows.append(match.groupdict())
+    return rows
+
+
+class TestGrading:
+    """The grading workload grades a generated class beside single checks and reports the ratio."""
+
+    def test_class_mixes_layouts_and_planted_bugs(self, tmp_path: Path) -> None:
+        """Every fourth submission has a bug; half are files, half Karpathy's package layout."""
+        expected = run.write_class(tmp_path, 8)
+        assert list(expected.values()).count("FAILED") == 2
+        assert sum(name.endswith(".py") for name in expected) == 4
+        for name, verdict in expected.items():
+            package = tmp_path / name / "micrograd"
+            file = tmp_path / name if name.endswith(".py") else package / "engine.py"
+            assert (file.read_text() == CORRECT.read_text()) == (verdict == "passed")
+            assert name.endswith(".py") or (package / "__init__.py").exists()
+
+    def test_table_takes_the_ratio_within_each_round(self) -> None:
+        """A round's ratio is its single check's median seconds over the class's per submission."""
+        rounds = [
+            {"grade": 20.0, "checks": [4.0, 6.0, 5.0]},  # 2 s per submission: 2.5×
+            {"grade": 40.0, "checks": [5.0, 5.0, 5.0]},  # 4 s per submission: 1.25×
+        ]
+        graded, checked = _grading_rows("\n".join(run.grading_table(rounds, 10)))
+        assert graded == {
+            "command": "`grade --jobs 2`, a class of 10",
+            "wall": "30.0",
+            "each": "3.00",
+            "per_minute": "20.0",
+            "ratio": "1.9",  # the median of 2.5 and 1.25, not 5 / 3
+        }
+        assert (checked["wall"], checked["each"], checked["ratio"]) == ("15.0", "5.00", "1.0")
+
+    def test_splice_replaces_only_the_grading_section(self) -> None:
+        """An old grading section is replaced; a page without one gets it before the targets."""
+        before = "# B\n\n## 5. Memory\n\nm\n\n## Performance targets\n\nt\n"
+        new = f"{run.GRADING_TITLE}\n\nnew"
+        once = run.splice(before, new)
+        assert once == f"# B\n\n## 5. Memory\n\nm\n\n{new}\n\n## Performance targets\n\nt\n"
+        assert run.splice(once.replace("new", "old"), new) == once
+        assert run.splice("# B\n", new) == f"# B\n\n{new}\n"
+
+    def test_only_grading_rewrites_its_section_well_formed(self, tmp_path: Path) -> None:
+        """``--only grading --smoke`` grades a class of 4 and fills the section, nothing else."""
+        page = tmp_path / "benchmarks.md"
+        others = "# Benchmarks\n\nintro\n\n## 5. Memory\n\nm\n\n## Performance targets\n\nt\n"
+        page.write_text(others.replace("## Perf", f"{run.GRADING_TITLE}\n\nstale\n\n## Perf"))
+        run.main(["--only", "grading", "--smoke", "--output", str(page)])
+        text = page.read_text()
+        start, end = text.index(run.GRADING_TITLE), text.index("## Performance targets")
+        assert text[:start] + text[end:] == others
+        section = text[start:end]
+        assert "stale" not in section
+        assert "A generated class of 4 submissions: 3 copies" in section
+        assert "2 handed in as `<name>.py`, 2 in Karpathy's layout" in section
+        assert "agree with the planted bugs in every round (3 to pass, 1 to fail)" in section
+        assert re.search(r"^Measured \d{4}-\d\d-\d\d \d\d:\d\d UTC on .+ CPUs", section, re.M)
+        assert "issue" not in section.lower()  # the page is for users, not the tracker
+        graded, checked = _grading_rows(section)
+        assert graded["command"] == "`grade --jobs 2`, a class of 4"
+        assert checked["ratio"] == "1.0"
+        for row in (graded, checked):
+            each, per_minute = float(row["each"]), float(row["per_minute"])
+            assert each > 0.0
+            assert math.isclose(each * per_minute, 60.0, rel_tol=0.05)  # both are rounded
+        assert float(graded["ratio"]) > 0.0
+        assert math.isclose(float(graded["wall"]) / 4, float(graded["each"]), rel_tol=0.05)
