@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -401,28 +402,40 @@ GRADING_BUGS = (
     "bug_exp_assign",
     "bug_mul_drops_input",
 )
-"""The planted bugs handed in: wrong derivatives and orders, none that hangs, crashes or exits
-(those would measure the time limits, not the grader)."""
+"""The planted bugs handed in: wrong derivatives and orders."""
+
+HANGING_BUG = "bug_hang_exp"
+"""The planted bug of the hanging submissions: exp's backward never returns."""
+NOISY = Path(__file__).resolve().parent.parent / "tests" / "oracle" / "engines" / "correct_noisy.py"
+"""A correct engine whose tanh prints a megabyte each call, as scratch prints do."""
 
 GRADING_TITLE = "## 6. Grading a class"
 """The grading section's heading, which ``--only grading`` finds to replace."""
 
 
+def _kind(k: int) -> str:
+    """What submission ``k`` of a class is: in each eight, five correct, one each of the rest."""
+    return {3: "buggy", 5: "noisy", 7: "hanging"}.get(k % 8, "correct")
+
+
 def write_class(folder: Path, n: int) -> dict[str, str]:
     """A class of ``n`` submissions written into ``folder``, and the verdict each must get.
 
-    Every fourth submission has one of :data:`GRADING_BUGS` planted in it;
-    the others are the correct lecture-style engine of the oracle's tests.
-    About half are handed in as ``<name>.py``, the others in Karpathy's
-    layout, ``<name>/micrograd/engine.py``. The verdicts are keyed by the
-    name ``grades.csv`` gives each.
+    Of each eight submissions, five are the correct lecture-style engine of
+    the oracle's tests, one has one of :data:`GRADING_BUGS` planted in it,
+    one is correct but prints a megabyte on every ``tanh`` (:data:`NOISY`),
+    and one hangs in ``exp``'s backward (:data:`HANGING_BUG`), which costs it
+    the check's time limit once. About half are handed in as ``<name>.py``,
+    the others in Karpathy's layout, ``<name>/micrograd/engine.py``. The
+    verdicts are keyed by the name ``grades.csv`` gives each.
     """
     correct = CORRECT.read_text()
+    texts = {"correct": correct, "noisy": NOISY.read_text(), "hanging": source(HANGING_BUG)}
     expected = {}
     for k in range(n):
-        name = f"student{k + 1:02d}"
-        bug = GRADING_BUGS[(k // 4) % len(GRADING_BUGS)] if k % 4 == 3 else None
-        text = correct if bug is None else source(bug)
+        name, kind = f"student{k + 1:02d}", _kind(k)
+        bug = GRADING_BUGS[(k // 8) % len(GRADING_BUGS)]
+        text = source(bug) if kind == "buggy" else texts[kind]
         if (k + k // 4) % 2:
             package = folder / name / "micrograd"
             package.mkdir(parents=True)
@@ -431,7 +444,7 @@ def write_class(folder: Path, n: int) -> dict[str, str]:
         else:
             name += ".py"
             (folder / name).write_text(text)
-        expected[name] = "passed" if bug is None else "FAILED"
+        expected[name] = "FAILED" if kind in {"buggy", "hanging"} else "passed"
     return expected
 
 
@@ -497,15 +510,19 @@ def grading_part(runner: Runner, sizes: Sizes) -> list[str]:
     rounds, expected = grading(runner, sizes)
     n = len(expected)
     failed = sum(v != "passed" for v in expected.values())
+    kinds = Counter(_kind(k) for k in range(n))
     files = sum(name.endswith(".py") for name in expected)
     agree = all(r["verdicts"] == expected for r in rounds)
-    verdicts = "agree with the planted bugs in every round" if agree else "DISAGREE in a round"
+    verdicts = "agree with the planted ones in every round" if agree else "DISAGREE in a round"
     return [
         GRADING_TITLE,
         "",
-        f"A generated class of {n} submissions: {n - failed} copies of a correct"
-        f" lecture-style engine and {failed} with a bug planted (a wrong derivative, an"
-        " assignment instead of an accumulation, a wrong order of the walk); "
+        f"A generated class of {n} submissions: {kinds['correct']} copies of a correct"
+        f" lecture-style engine, {kinds['noisy']} correct ones that print a megabyte on"
+        f" every `tanh`, {kinds['buggy']} with a bug planted (a wrong derivative, an"
+        " assignment instead of an accumulation, a wrong order of the walk) and"
+        f" {kinds['hanging']} whose `exp` backward never returns (each costs one check's"
+        " 5 s limit); "
         f"{files} handed in as `<name>.py`, {n - files} in Karpathy's layout"
         " `<name>/micrograd/engine.py`. The class is graded by `micrograd-ref grade CLASS"
         " --out DIR --jobs 2 --no-torch` with the default checks (seed 0, 100 cases per"

@@ -19,7 +19,7 @@ import pytest
 from benchmarks import run, worker
 
 from micrograd import Value
-from tests.oracle.planted import CORRECT
+from tests.oracle.planted import CORRECT, source
 from tests.test_moons import GOLDEN
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
@@ -194,7 +194,7 @@ class TestDriver:
             assert f"## {title}" in text
         assert "Final losses (after the first round's last step) agree" in text
         assert "Checksums agree" in text
-        assert "The verdicts in grades.csv agree with the planted bugs in every round" in text
+        assert "The verdicts in grades.csv agree with the planted ones in every round" in text
         assert "| micrograd-ref, collector on |" in text
         assert "## Performance targets" in text
         assert "issue" not in text.lower()  # the page is for users, not the tracker
@@ -260,16 +260,23 @@ def _grading_rows(section: str) -> list[dict[str, str]]:
 class TestGrading:
     """The grading workload grades a generated class beside single checks and reports the ratio."""
 
-    def test_class_mixes_layouts_and_planted_bugs(self, tmp_path: Path) -> None:
-        """Every fourth submission has a bug; half are files, half Karpathy's package layout."""
+    def test_class_mixes_layouts_bugs_noise_and_hangs(self, tmp_path: Path) -> None:
+        """Of eight submissions five are correct, one buggy, one noisy, one hanging; half files."""
         expected = run.write_class(tmp_path, 8)
-        assert list(expected.values()).count("FAILED") == 2
-        assert sum(name.endswith(".py") for name in expected) == 4
-        for name, verdict in expected.items():
+        texts = []
+        for name in expected:
             package = tmp_path / name / "micrograd"
             file = tmp_path / name if name.endswith(".py") else package / "engine.py"
-            assert (file.read_text() == CORRECT.read_text()) == (verdict == "passed")
+            texts.append(file.read_text())
             assert name.endswith(".py") or (package / "__init__.py").exists()
+        assert sum(name.endswith(".py") for name in expected) == 4
+        assert [t == CORRECT.read_text() for t in texts] == [True] * 3 + [False, True] * 2 + [False]
+        assert texts[5] == run.NOISY.read_text()
+        assert texts[7] == source(run.HANGING_BUG)
+        assert list(expected.values()) == ["passed"] * 3 + ["FAILED", "passed", "passed"] + [
+            "passed",
+            "FAILED",
+        ]
 
     def test_table_takes_the_ratio_within_each_round(self) -> None:
         """A round's ratio is its single check's median seconds over the class's per submission."""
@@ -309,7 +316,7 @@ class TestGrading:
         assert "stale" not in section
         assert "A generated class of 4 submissions: 3 copies" in section
         assert "2 handed in as `<name>.py`, 2 in Karpathy's layout" in section
-        assert "agree with the planted bugs in every round (3 to pass, 1 to fail)" in section
+        assert "agree with the planted ones in every round (3 to pass, 1 to fail)" in section
         assert re.search(r"^Measured \d{4}-\d\d-\d\d \d\d:\d\d UTC on .+ CPUs", section, re.M)
         assert "issue" not in section.lower()  # the page is for users, not the tracker
         graded, checked = _grading_rows(section)
