@@ -1,8 +1,10 @@
 """The one parity helper: run the same expression on micrograd and on a witness, compare everything.
 
-A witness is PyTorch float64 (``torch_result``) or central differences
-(``numeric_result``). Every op test and every DAG test goes through
-``assert_parity``, so a tolerance or a comparison rule is decided here once.
+A witness is PyTorch float64 (``torch_result``) or a plain second
+implementation and its central differences (``numeric_result``, independent of
+the engine, for the sessions without torch). Every op test and every DAG test
+goes through ``assert_parity``, so a tolerance or a comparison rule is decided
+here once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from micrograd import Value, numerical_gradient
+from micrograd import Value
+from tests.plain import central_differences, plain_value
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,12 @@ def torch_result(fn: Callable[..., Any], inputs: Sequence[float]) -> Result:
 
 
 def numeric_result(fn: Callable[..., Any], inputs: Sequence[float]) -> Result:
-    """``fn``'s value from micrograd and its gradient from central differences."""
-    value = fn(*(Value(x) for x in inputs)).data
-    return Result(value, tuple(numerical_gradient(fn, inputs, eps=1e-6)))
+    """``fn``'s value from ``tests.plain`` and its gradient from central differences of that.
+
+    Nothing here runs the engine, so a wrong forward pass in the engine is
+    seen even where its derivative matches it.
+    """
+    return Result(plain_value(fn, inputs), tuple(central_differences(fn, inputs)))
 
 
 def agree(a: float, b: float, tol: Tolerance) -> bool:
