@@ -9,6 +9,7 @@ expression. ``tests/test_catalogue.py`` checks that every rule in
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -103,3 +104,18 @@ CASES: tuple[OpCase, ...] = (
     OpCase("Value.dot, shared input", "dot", lambda w, x: fused_dot([w, x], [x, x], w), (ANY,) * 2),
 )
 """Every op, in every form a student would write it."""
+
+
+POWER_WITNESSES: tuple[tuple[float, float, float], ...] = (
+    (2.0, -29.243195209348215, 855.1644660520465),
+    (3.0, 52.045142527044874, 140974.51417563032),
+    (0.5, 70.0769565213535, 8.371198033815322),
+    (0.5, -0.0, -0.0),  # sqrt(-0.0) is -0.0; pow(-0.0, 0.5) is 0.0
+    (0.5, -math.inf, math.nan),  # pow(-inf, 0.5) is inf
+    (-0.5, 20.256393393011297, 0.22218715018105326),
+    (-0.5, -0.0, -math.inf),  # pow(-0.0, -0.5) is inf
+    (-0.5, -math.inf, math.nan),  # pow(-inf, -0.5) is 0.0
+    (-1.0, -79.23681324793061, -0.012620396492612814),
+    (-2.0, -30.929726436001957, 0.001045316588356395),
+)
+"""``(k, x, x ** k)``: PyTorch's ``x ** k``, by arithmetic or sqrt, where C's pow differs."""
