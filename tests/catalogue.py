@@ -55,6 +55,9 @@ ANY = reals(-100.0, 100.0, awkward=(0.0, -0.0, 1.0, -1.0, 0.5))
 POSITIVE = reals(0.05, 20.0, awkward=(1.0, 0.5, 2.0))
 DIVISOR = away_from_zero(0.05, 100.0)
 KINKLESS = away_from_zero(1e-3, 100.0)  # relu away from 0, where it is not differentiable
+NEGATIVE = reals(-5.0, -0.05, awkward=(-1.0, -2.0, -0.5))
+INTEGRAL = st.sampled_from((-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0))
+"""Exponents for which a negative base has a power (its derivative in the exponent is nan)."""
 
 CASES: tuple[OpCase, ...] = (
     OpCase("Value + Value", "add", lambda x, y: x + y, (ANY, ANY)),
@@ -86,7 +89,11 @@ CASES: tuple[OpCase, ...] = (
     OpCase("Value ** 1.7", "pow_const", lambda x: x**1.7, (POSITIVE,)),
     OpCase("Value ** -2.3", "pow_const", lambda x: x**-2.3, (POSITIVE,)),
     OpCase("Value ** Value", "pow", lambda x, y: x**y, (POSITIVE, reals(-3.0, 3.0))),
+    OpCase("Value ** Value, negative base", "pow", lambda x, y: x**y, (NEGATIVE, INTEGRAL)),
     OpCase("number ** Value", "pow", lambda y: 2.0**y, (reals(-20.0, 20.0),)),
+    OpCase("number ** Value, base 0.5", "pow", lambda y: 0.5**y, (reals(-20.0, 20.0),)),
+    OpCase("number ** Value, base 10", "pow", lambda y: 10.0**y, (reals(-5.0, 5.0),)),
+    OpCase("number ** Value, base -2", "pow", lambda y: (-2.0) ** y, (INTEGRAL,)),
     OpCase("Value ** same Value", "pow", lambda x: x**x, (POSITIVE,)),
     OpCase("exp", "exp", lambda x: x.exp(), (reals(-50.0, 50.0, awkward=(0.0,)),)),
     OpCase("log", "log", lambda x: x.log(), (reals(0.01, 1e3, awkward=(1.0,)),)),

@@ -30,6 +30,7 @@ class TestOpsAgainstTorch:
 
 UNARY = [c for c in CASES if len(c.domains) == 1]
 BINARY = [c for c in CASES if len(c.domains) == 2]
+NARY = [c for c in CASES if len(c.domains) > 2]
 
 
 class TestSpecialValues:
@@ -48,6 +49,17 @@ class TestSpecialValues:
         """A two-input form gives torch's value and gradients on every pair of special points."""
         for x, y in itertools.product(SPECIAL_FLOATS, repeat=2):
             assert_parity(case.fn, [x, y], torch_result, TORCH_OP, description=case.name)
+
+    @pytest.mark.parametrize("case", NARY, ids=str)
+    def test_nary_forms_match_torch_with_special_points_anywhere(self, case: OpCase) -> None:
+        """Value.sum and Value.dot give torch's numbers with special points in one place or all."""
+        n = len(case.domains)
+        ordinary = [0.75, -1.5, 2.0, -0.5, 1.25, 3.0, -2.5][:n]
+        for i, x in itertools.product(range(n), SPECIAL_FLOATS):
+            inputs = [*ordinary[:i], x, *ordinary[i + 1 :]]
+            assert_parity(case.fn, inputs, torch_result, TORCH_OP, description=case.name)
+        for x in SPECIAL_FLOATS:
+            assert_parity(case.fn, [x] * n, torch_result, TORCH_OP, description=case.name)
 
 
 def readme_expression(a: Any, b: Any) -> Any:
