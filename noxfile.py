@@ -128,14 +128,40 @@ print(f"{path}: {len(nb.cells)} cells ran without error")
 
 @nox.session(python=TORCH_PYTHON)
 def docs(session: nox.Session) -> None:
-    """Build the documentation with Sphinx, warnings as errors, running the tutorial notebook."""
-    session.install(".", *_group("docs"))
-    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+    """Build the docs (warnings as errors, the tutorial run), then check every page in Chromium."""
+    if shutil.which("dot") is None:
+        session.error(
+            "the docs draw the tutorial's graph with Graphviz's dot program, which is not on "
+            "PATH: install Graphviz (e.g. apt-get install graphviz)"
+        )
+    browser = next(
+        (b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
+    )
+    if browser is None:
+        session.error(
+            "the built pages are checked in headless Chromium, which is not on PATH: "
+            "install it (e.g. apt-get install chromium)"
+        )
+    session.install(".[oracle]", *_group("docs"))  # the API page documents the oracle too
+    html = "docs/_build/html"
+    # -E: a fresh environment each time, so nothing of an earlier build (or config) lingers
+    session.run("sphinx-build", "-E", "-W", "--keep-going", "-b", "html", "docs", html)
+    session.run(
+        "python",
+        "-m",
+        "tests.docs_site",
+        html,
+        "--browser",
+        browser,
+        "--screenshots",
+        "docs/_build/screenshots",
+        *session.posargs,
+    )
 
 
 @nox.session(python=TORCH_PYTHON)
 def package(session: nox.Session) -> None:
-    """Build the sdist and wheel, check them, and run the wheel's commands from a fresh venv."""
+    """Build and check the sdist and wheel; run the wheel's commands, and the README's demo."""
     session.install("build", "twine")
     dist = Path("dist")
     shutil.rmtree(dist, ignore_errors=True)
@@ -153,6 +179,26 @@ def package(session: nox.Session) -> None:
     session.run(command, "--version", external=True)
     session.run(command, "demo", "--steps", "5", external=True)  # no matplotlib: the text picture
     session.run(command, "check", "tests/oracle/engines/correct_closures.py", external=True)
+
+    # The README's first command, verbatim, in the unpacked sdist (a clone's files, no .venv).
+    clone = Path(session.create_tmp()) / "readme"
+    shutil.rmtree(clone, ignore_errors=True)
+    with tarfile.open(sdist) as archive:
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later; Debian's 3.11.2 has none
+            archive.extractall(clone, filter="data")
+        else:  # no filter needed: our own sdist, just built
+            archive.extractall(clone)
+    (top,) = clone.iterdir()
+    with session.chdir(top):
+        session.run("bash", "-c", _readme_commands()[0], external=True)
+    if not (top / "boundary.png").read_bytes().startswith(b"\x89PNG"):
+        session.error("the README's first command wrote no boundary.png")
+
+
+def _readme_commands() -> list[str]:
+    """The README's two commands, as written in its first console block: the demo, the tests."""
+    text = Path("README.md").read_text(encoding="utf-8")
+    return re.findall(r"^\$ (.+)$", text, flags=re.MULTILINE)[:2]
 
 
 def _check_contents(session: nox.Session, wheel: Path, sdist: Path) -> None:

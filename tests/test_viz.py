@@ -6,6 +6,7 @@ import sys
 import types
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,11 +17,16 @@ from micrograd.viz import (
     MissingDependencyError,
     decision_grid,
     plot_decision_boundary,
+    plot_points,
     render_graph,
+    require_plotting,
     save_graph,
     text_decision_boundary,
     to_dot,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.collections import Collection
 
 
 class VerticalSplit:
@@ -215,7 +221,32 @@ class TestPlotDecisionBoundary:
         assert ax.get_title() == "moons"
         legend = ax.get_legend()
         assert legend is not None
-        assert [t.get_text() for t in legend.get_texts()] == ["label -1", "label +1"]
+        assert [t.get_text() for t in legend.get_texts()] == [
+            "label +1",
+            "label -1",
+            "decision boundary (score 0)",
+            "score > 0: predicted +1",
+            "score ≤ 0: predicted -1",
+        ]
+
+    def test_legend_shades_are_the_regions_colours(self) -> None:
+        """The legend's two shades are the fills of the +1 and -1 regions, the line is black."""
+        colors = pytest.importorskip("matplotlib.colors")
+        ax = plot_decision_boundary(
+            VerticalSplit(), [(0.0, 0.0), (1.0, 1.0)], [-1.0, 1.0], resolution=5
+        )
+        legend = ax.get_legend()
+        assert legend is not None
+        line, positive, negative = legend.legend_handles[2:]
+        patches = pytest.importorskip("matplotlib.patches")
+        lines = pytest.importorskip("matplotlib.lines")
+        assert isinstance(positive, patches.Patch)
+        assert isinstance(negative, patches.Patch)
+        assert isinstance(line, lines.Line2D)
+        regions = ax.collections[0].get_cmap()  # contourf: score <= 0, then score > 0
+        assert colors.to_hex(positive.get_facecolor()) == colors.to_hex(regions(1.0))
+        assert colors.to_hex(negative.get_facecolor()) == colors.to_hex(regions(0.0))
+        assert colors.to_hex(line.get_color()) == "#000000"
 
     def test_draws_on_a_given_axes_of_a_subfigure(self, tmp_path: Path) -> None:
         """Given an Axes (here on a subfigure), it draws there and saves the whole figure."""
@@ -243,17 +274,69 @@ class TestPlotDecisionBoundary:
         assert len(ax.collections) == 4  # contourf, contour, two scatters
         assert list(tmp_path.iterdir()) == []
 
-    def test_missing_matplotlib_is_named(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    @pytest.mark.parametrize("module", ["matplotlib.colors", "matplotlib.figure"])
+    def test_missing_matplotlib_is_named(
+        self, module: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Without matplotlib the error names it, the plot extra, and the terminal alternative."""
-        monkeypatch.setitem(sys.modules, "matplotlib.colors", None)
-        with pytest.raises(MissingDependencyError, match=r"matplotlib.*\[plot\].*text_decision"):
+        monkeypatch.setitem(sys.modules, module, None)
+        message = r"matplotlib.*\[plot\].*text_decision"
+        with pytest.raises(MissingDependencyError, match=message):
             plot_decision_boundary(VerticalSplit(), [(0.0, 0.0)], [1.0])
+        with pytest.raises(MissingDependencyError, match=message):
+            plot_points([(0.0, 0.0)], [1.0])
+        with pytest.raises(MissingDependencyError, match=message):
+            require_plotting()
 
     def test_mismatched_points_and_labels_raise(self) -> None:
         """One label per point is required."""
         pytest.importorskip("matplotlib")
         with pytest.raises(ValueError, match="one label per point"):
             plot_decision_boundary(VerticalSplit(), [(0.0, 0.0)], [1.0, -1.0])
+
+
+class TestPlotPoints:
+    """Labelled points look the same in every picture: +1 blue squares, -1 red circles."""
+
+    def test_points_match_the_decision_boundarys(self) -> None:
+        """plot_points and plot_decision_boundary draw each label in the same colour and marker."""
+        pytest.importorskip("matplotlib")
+        X, y = [(0.0, 0.0), (1.0, 1.0), (0.2, 0.9)], [-1.0, 1.0, 1.0]
+        alone = plot_points(X, y, title="moons")
+        boundary = plot_decision_boundary(VerticalSplit(), X, y, resolution=5)
+        assert alone.get_title() == "moons"
+        assert [_style(c) for c in alone.collections] == [
+            _style(c) for c in boundary.collections[2:]
+        ]
+        assert [_style(c)[0] for c in alone.collections] == ["#2166ac", "#d7301f"]
+        np = pytest.importorskip("numpy")
+        positive, negative = alone.collections
+        assert np.asarray(positive.get_offsets()).tolist() == [[1.0, 1.0], [0.2, 0.9]]
+        assert np.asarray(negative.get_offsets()).tolist() == [[0.0, 0.0]]
+        legend = alone.get_legend()
+        assert legend is not None
+        assert [t.get_text() for t in legend.get_texts()] == ["label +1", "label -1"]
+
+    def test_draws_on_a_given_axes(self) -> None:
+        """Given an Axes, it draws there and returns it."""
+        figure = pytest.importorskip("matplotlib.figure")
+        ax = figure.Figure().add_subplot()
+        assert plot_points([(0.0, 0.0)], [1.0], ax=ax) is ax
+
+    def test_mismatched_points_and_labels_raise(self) -> None:
+        """One label per point is required."""
+        pytest.importorskip("matplotlib")
+        with pytest.raises(ValueError, match="one label per point"):
+            plot_points([(0.0, 0.0)], [1.0, -1.0])
+
+
+def _style(points: Collection) -> tuple[str, int]:
+    """A scatter's face colour (as hex) and the number of vertices of its marker."""
+    import numpy as np  # noqa: PLC0415 - matplotlib's own dependency; callers skip without it
+    from matplotlib.colors import to_hex  # noqa: PLC0415 - the callers skip without matplotlib
+
+    face = np.asarray(points.get_facecolor())[0]
+    return to_hex(face), len(np.asarray(points.get_paths()[0].vertices))
 
 
 def _fake_graphviz(calls: list[tuple[str, str]]) -> types.ModuleType:

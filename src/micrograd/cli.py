@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn, cast
+
+from micrograd.install_check import exit_if_mixed
+
+# At import, not in main(): a mixed install breaks the imports below with a traceback.
+exit_if_mixed()
 
 import micrograd
 from micrograd import demo
 from micrograd.oracle import cli as oracle_cli
 
-__all__ = ["build_parser", "main"]
+__all__ = ["EXIT_INTERRUPTED", "build_parser", "main"]
+
+EXIT_INTERRUPTED = 130
+"""The exit status after Ctrl-C, as shells give a process that SIGINT ended (128 + 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,4 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # Every command's add_parser() sets func: its handler, returning the exit status.
     command: Callable[[argparse.Namespace], int] = args.func
-    return command(args)
+    try:
+        return command(args)
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        sys.stderr.write("interrupted\n")  # as the demo says it
+        return EXIT_INTERRUPTED

@@ -20,12 +20,28 @@ from typing import NamedTuple
 from micrograd.data import make_moons
 from micrograd.nn import ACTIVATIONS, MLP, Activation
 from micrograd.train import StepReport, evaluate, progress, train
-from micrograd.viz import MissingDependencyError, plot_decision_boundary, text_decision_boundary
+from micrograd.viz import (
+    MissingDependencyError,
+    plot_decision_boundary,
+    require_plotting,
+    text_decision_boundary,
+)
 
-__all__ = ["DEFAULT_SEED", "DemoConfig", "DemoResult", "add_parser", "run", "run_demo"]
+__all__ = [
+    "DEFAULT_OUT",
+    "DEFAULT_SEED",
+    "DemoConfig",
+    "DemoResult",
+    "add_parser",
+    "run",
+    "run_demo",
+]
 
 DEFAULT_SEED = 0
 """The demo's seed: with it the default run reaches 100% training accuracy (from step 30 on)."""
+
+DEFAULT_OUT = Path("boundary.png")
+"""Where the picture goes without ``--out`` (git-ignored in a clone of micrograd-ref)."""
 
 _PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
@@ -97,7 +113,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "usage: micrograd-ref demo [options]\n\n"
             "Train MLP(2 -> hidden... -> 1) on noisy two-moons points with the max-margin loss\n"
             "and SGD, print the loss and accuracy as it goes, then draw the decision boundary:\n"
-            "a picture (--out) when matplotlib is installed, in the terminal otherwise.\n\n"
+            f"a picture ({DEFAULT_OUT}, or --out) when matplotlib is installed, in the terminal\n"
+            "otherwise or with --text. Ctrl-C stops it (exit status 130).\n\n"
             f"The defaults are the pinned configuration; seed {DEFAULT_SEED} reaches 100% accuracy."
         ),
     )
@@ -135,15 +152,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--out",
         type=Path,
-        default=Path("boundary.png"),
         metavar="PATH",
-        help="where to save the decision boundary (.png, .svg or .pdf; needs matplotlib; "
-        "default: %(default)s)",
+        help=f"where to save the decision boundary (.png, .svg or .pdf; needs matplotlib; "
+        f"default: {DEFAULT_OUT}, or the terminal without matplotlib)",
     )
     parser.add_argument(
         "--text",
         action="store_true",
-        help="draw the decision boundary in the terminal even when matplotlib is installed",
+        help="draw the decision boundary in the terminal (and the picture too if --out is given)",
     )
     parser.add_argument(
         "--every", type=_integer(1), default=10, help="print every Nth step (default: %(default)s)"
@@ -152,12 +168,44 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the demo for parsed command-line ``args``; return the exit status."""
-    out: Path = args.out
+    """Run the demo for parsed command-line ``args``; return the exit status.
+
+    Everything that can be known to fail is refused before training: a bad
+    ``--out`` suffix, a folder or a place that cannot be written, and an
+    explicit ``--out`` (with or without ``--text``) when matplotlib is
+    missing. Without ``--out``, a missing matplotlib means the picture is
+    drawn in the terminal. Ctrl-C prints ``interrupted`` and exits 130.
+    """
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    explicit = args.out is not None
+    out: Path = args.out if explicit else DEFAULT_OUT
     if out.suffix.lower() not in _PLOT_SUFFIXES:
         return _fail(f"--out must end in {', '.join(_PLOT_SUFFIXES)}; got {str(out)!r}")
-    if not out.parent.is_dir():
-        return _fail(f"--out: no such directory: {str(out.parent)!r}")
+    try:
+        require_plotting()
+    except MissingDependencyError as exc:
+        if explicit:
+            return _fail(
+                f"--out {str(out)!r} needs matplotlib: pip install 'micrograd-ref[plot]', "
+                "or leave out --out to draw in the terminal"
+            )
+        picture = False
+        if not args.text:
+            print(f"{exc}; drawing in the terminal instead", file=sys.stderr)
+    else:
+        picture = explicit or not args.text
+    if picture:
+        problem = _cannot_write(out)
+        if problem:
+            return _fail(f"--out: cannot write {str(out)!r}: {problem}")
     config = DemoConfig(
         seed=args.seed,
         steps=args.steps,
@@ -171,15 +219,15 @@ def run(args: argparse.Namespace) -> int:
         f"Training MLP({shape}, {config.activation}) on {config.samples} moons points "
         f"(noise {config.noise}, seed {config.seed}) for {config.steps} steps"
     )
+    print("Each step's loss and accuracy are measured before that step's update.")
     start = time.perf_counter()
     result = run_demo(config, on_step=progress(config.steps, every=args.every))
     seconds = time.perf_counter() - start
     print(
-        f"Final: loss {result.loss:.4f}, training accuracy {100 * result.accuracy:.1f}% "
-        f"({seconds:.1f} s)"
+        f"Final, after the last update: loss {result.loss:.4f}, "
+        f"training accuracy {100 * result.accuracy:.1f}% ({seconds:.1f} s)"
     )
-    text = args.text
-    if not text:
+    if picture:
         try:
             plot_decision_boundary(
                 result.model,
@@ -188,18 +236,32 @@ def run(args: argparse.Namespace) -> int:
                 path=out,
                 title=f"MLP({shape}) on two moons, accuracy {100 * result.accuracy:.0f}%",
             )
-        except MissingDependencyError as exc:
-            sys.stdout.flush()  # so the notice follows the progress lines on a terminal
-            print(f"{exc}; drawing in the terminal instead", file=sys.stderr)
-            text = True
         except OSError as exc:
             return _fail(f"cannot write {str(out)!r}: {exc.strerror or exc}")
-        else:
-            print(f"Decision boundary written to {out}")
-    if text:
+        print(f"Decision boundary written to {out}")
+    if args.text or not picture:
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         print(text_decision_boundary(result.model, result.X, result.y, color=color))
     return 0
+
+
+def _cannot_write(path: Path) -> str | None:
+    """Why a file cannot be written at ``path``, or None; tried for real, leaving nothing behind."""
+    if path.is_dir():
+        return "it is a folder"
+    if not path.parent.is_dir():
+        return f"no such folder: {str(path.parent)!r}"
+    try:
+        if path.exists():
+            with path.open("ab"):  # appends nothing: the file is left as it was
+                pass
+        else:
+            with path.open("xb"):
+                pass
+            path.unlink()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def _fail(message: str) -> int:

@@ -1,8 +1,8 @@
 """Pictures: a Value's computation graph (Graphviz DOT) and a 2-D classifier's decision boundary.
 
 ``to_dot`` needs nothing. Rendering the graph needs the ``graphviz`` Python
-package and Graphviz's ``dot`` program; plotting the decision boundary needs
-matplotlib (``pip install 'micrograd-ref[graphviz,plot]'``). Both are
+package and Graphviz's ``dot`` program; plotting labelled points or the
+decision boundary needs matplotlib (``pip install 'micrograd-ref[graphviz,plot]'``). Both are
 imported only when used, and their absence raises
 :class:`MissingDependencyError` naming what to install.
 ``text_decision_boundary`` draws the boundary in a terminal with no
@@ -21,13 +21,16 @@ from micrograd.train import Model
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.collections import PathCollection
 
 __all__ = [
     "Grid",
     "MissingDependencyError",
     "decision_grid",
     "plot_decision_boundary",
+    "plot_points",
     "render_graph",
+    "require_plotting",
     "save_graph",
     "text_decision_boundary",
     "to_dot",
@@ -167,6 +170,37 @@ def decision_grid(
     return Grid(xs, ys, [[model([x, y]).data for x in xs] for y in ys])
 
 
+def plot_points(
+    X: Sequence[Sequence[float]],
+    y: Sequence[float],
+    *,
+    ax: Axes | None = None,
+    title: str = "labelled points",
+) -> Axes:
+    """Draw labelled 2-D points as every picture of micrograd-ref does: +1 blue squares, -1 red circles.
+
+    Needs matplotlib; with no ``ax`` it draws on a new ``matplotlib.figure.Figure``.
+
+    Args:
+        X: The points.
+        y: Their ±1 labels (a label above 0 counts as +1).
+        ax: The matplotlib Axes to draw on; a new figure's by default.
+        title: The Axes title.
+
+    Returns:
+        The Axes drawn on, with a legend naming the two markers.
+
+    Raises:
+        MissingDependencyError: If matplotlib is not installed.
+        ValueError: If ``X`` and ``y`` differ in length.
+    """  # noqa: E501 - the summary line names the colours
+    ax = _axes(ax, X, y)
+    _scatter(ax, X, y)
+    ax.set(title=title, xlabel="x₁", ylabel="x₂")
+    ax.legend(loc="upper right", fontsize="small")
+    return ax
+
+
 def plot_decision_boundary(
     model: Model,
     X: Sequence[Sequence[float]],
@@ -179,8 +213,11 @@ def plot_decision_boundary(
 ) -> Axes:
     """Draw where ``model`` scores above and below 0, its zero line, and the labelled points.
 
-    Needs matplotlib. Works without pyplot or a display: with no ``ax`` it
-    draws on a new ``matplotlib.figure.Figure``.
+    Blue shading is where the model predicts +1 (score above 0), red where it
+    predicts -1; the black line is the decision boundary (score 0); the points
+    are drawn as :func:`plot_points` draws them. The legend, below the plot,
+    explains all five. Needs matplotlib. Works without pyplot or a display:
+    with no ``ax`` it draws on a new ``matplotlib.figure.Figure``.
 
     Args:
         model: A model of two inputs returning a score, e.g. ``MLP(2, [16, 16, 1])``.
@@ -198,42 +235,86 @@ def plot_decision_boundary(
         MissingDependencyError: If matplotlib is not installed.
         ValueError: If ``X`` and ``y`` differ in length or ``X`` is empty.
     """
-    try:
-        from matplotlib.colors import ListedColormap  # noqa: PLC0415 - optional dependency
-        from matplotlib.figure import Figure  # noqa: PLC0415 - optional dependency
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "plotting needs matplotlib: pip install 'micrograd-ref[plot]' "
-            "(text_decision_boundary() draws in the terminal without it)"
-        ) from exc
-    if len(X) != len(y):
-        raise ValueError(f"need one label per point; got {len(X)} points, {len(y)} labels")
+    ax = _axes(ax, X, y)
+    from matplotlib.colors import ListedColormap  # noqa: PLC0415 - optional; _axes checked it
+    from matplotlib.lines import Line2D  # noqa: PLC0415 - optional dependency
+    from matplotlib.patches import Patch  # noqa: PLC0415 - optional dependency
+
     grid = decision_grid(model, X, columns=resolution, rows=resolution)
-    if ax is None:
-        ax = Figure(figsize=(6.0, 5.0), layout="constrained").add_subplot()
     regions = ListedColormap([_NEGATIVE_FILL, _POSITIVE_FILL])
     # Two bands, score <= 0 and score > 0; finite outer levels keep matplotlib's scaling quiet.
     low = min(-1.0, *(min(row) for row in grid.scores))
     high = max(1.0, *(max(row) for row in grid.scores))
     ax.contourf(grid.xs, grid.ys, grid.scores, levels=[low, 0.0, high], cmap=regions)
     ax.contour(grid.xs, grid.ys, grid.scores, levels=[0.0], colors="black", linewidths=1.0)
-    for label, colour, marker in ((-1.0, _NEGATIVE_POINT, "o"), (1.0, _POSITIVE_POINT, "s")):
-        points = [p for p, t in zip(X, y, strict=True) if (t > 0.0) == (label > 0.0)]
-        ax.scatter(
-            [p[0] for p in points],
-            [p[1] for p in points],
-            c=colour,
-            marker=marker,
-            s=24,
-            edgecolors="black",
-            linewidths=0.5,
-            label=f"label {label:+.0f}",
-        )
+    points = _scatter(ax, X, y)
     ax.set(title=title, xlabel="x₁", ylabel="x₂")
-    ax.legend(loc="upper right", fontsize="small")
+    ax.legend(
+        # Filled column by column: the markers and the line, then each shade beside its marker.
+        handles=[
+            *points,
+            Line2D([], [], color="black", linewidth=1.0, label="decision boundary (score 0)"),
+            Patch(facecolor=_POSITIVE_FILL, edgecolor="grey", label="score > 0: predicted +1"),
+            Patch(facecolor=_NEGATIVE_FILL, edgecolor="grey", label="score ≤ 0: predicted -1"),
+        ],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        ncols=2,
+        fontsize="small",
+        frameon=False,
+    )
     if path is not None:
         ax.figure.figure.savefig(path, dpi=120)  # the root figure, also when ax is on a subfigure
     return ax
+
+
+def require_plotting() -> None:
+    """Check that the pictures of :func:`plot_points` and :func:`plot_decision_boundary` can be drawn.
+
+    Raises:
+        MissingDependencyError: If matplotlib is not installed, naming the
+            ``plot`` extra and the terminal alternative.
+    """  # noqa: E501 - the summary line names both functions
+    try:
+        import matplotlib.colors  # noqa: PLC0415 - optional dependency
+        import matplotlib.figure  # noqa: F401, PLC0415 - optional; only probing that it imports
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "plotting needs matplotlib: pip install 'micrograd-ref[plot]' "
+            "(text_decision_boundary() draws in the terminal without it)"
+        ) from exc
+
+
+def _axes(ax: Axes | None, X: Sequence[Sequence[float]], y: Sequence[float]) -> Axes:
+    """``ax``, or a new figure's Axes; after checking that matplotlib is there and ``X`` fits ``y``."""  # noqa: E501
+    require_plotting()
+    from matplotlib.figure import Figure  # noqa: PLC0415 - optional dependency
+
+    if len(X) != len(y):
+        raise ValueError(f"need one label per point; got {len(X)} points, {len(y)} labels")
+    if ax is None:
+        ax = Figure(figsize=(6.0, 5.5), layout="constrained").add_subplot()
+    return ax
+
+
+def _scatter(ax: Axes, X: Sequence[Sequence[float]], y: Sequence[float]) -> list[PathCollection]:
+    """The points of each label on ``ax``: +1 first, as blue squares; then -1, as red circles."""
+    drawn = []
+    for label, colour, marker in ((1.0, _POSITIVE_POINT, "s"), (-1.0, _NEGATIVE_POINT, "o")):
+        points = [p for p, t in zip(X, y, strict=True) if (t > 0.0) == (label > 0.0)]
+        drawn.append(
+            ax.scatter(
+                [p[0] for p in points],
+                [p[1] for p in points],
+                c=colour,
+                marker=marker,
+                s=24,
+                edgecolors="black",
+                linewidths=0.5,
+                label=f"label {label:+.0f}",
+            )
+        )
+    return drawn
 
 
 def text_decision_boundary(

@@ -1,9 +1,14 @@
-"""Shared pieces of the oracle's tests: the engines folder and a cached grading run."""
+"""Shared pieces of the oracle's tests: the engines, a cached grading run, Karpathy's package."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
+
+import pytest
 
 from micrograd.oracle.runner import parse_target
 from micrograd.oracle.suite import Options, SuiteResult, run_suite
@@ -42,3 +47,20 @@ def not_passed(suite: SuiteResult) -> dict[str, str]:
     The edge group is left out (it is not counted unless the run is strict).
     """
     return {c.name: c.status for c in suite.counted() if c.status not in ("passed", "unsupported")}
+
+
+def karpathy_micrograd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with Karpathy's micrograd (PyPI micrograd==0.1.0) as pip installs it, or a skip."""
+    folder = tmp_path_factory.mktemp("karpathy")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(folder),
+         "micrograd==0.1.0"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"cannot install micrograd==0.1.0 from PyPI: {done.stderr.strip()[-200:]}")
+    return folder

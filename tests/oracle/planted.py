@@ -251,6 +251,14 @@ BUGS: dict[str, Bug] = {
             "            self.grad += (1 - t) * out.grad\n",
         ),
     ),
+    "bug_mul_drops_input": _bug(
+        "__mul__ records only self among the node's inputs, so the walk never reaches other's "
+        "node; its closure still updates other, so a * b on two leaves is right.",
+        (
+            "        out = Value(self.data * other.data, (self, other), '*')\n",
+            "        out = Value(self.data * other.data, (self,), '*')\n",
+        ),
+    ),
     "bug_wrong_order": _bug(
         "backward walks the topological order forwards instead of reversed.",
         (

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,8 +9,8 @@ import pytest
 
 from micrograd.oracle.runner import parse_target
 from micrograd.oracle.suite import Options, SuiteResult, run_suite
-from tests.oracle.helpers import FAST, engine, graded, not_passed
-from tests.oracle.planted import BUGS, source
+from tests.oracle.helpers import FAST, engine, engine_file, graded, karpathy_micrograd, not_passed
+from tests.oracle.planted import BUGS, edited, source
 from tests.oracle.planted import CORRECT as CORRECT_SOURCE
 
 _OPS = [
@@ -59,16 +56,19 @@ PLANTED: dict[str, dict[str, str]] = {
         **dict.fromkeys(["div", "rdiv"], "failed"),
     },
     "bug_pow_value_assign": {"pow_value": "failed"},
-    # Forgetting * out.grad in __mul__; -a (a * -1) hides it, so a graph built with it fails too.
-    "bug_no_upstream": {"sub": "failed", "mul": "failed", "reused_node": "failed"},
+    # Forgetting * out.grad in __mul__ shows once a node of it passes a gradient other than 1 to
+    # another: nested, (a * 2) * 2, -(-a) = (a * -1) * -1, so every form built on __mul__ fails.
+    "bug_no_upstream": dict.fromkeys(
+        ["sub", "mul", "rsub", "mul_number", "rmul", "div", "div_number", "rdiv", "neg"], "failed"
+    ),
     "bug_no_topo": {"reused_node": "failed"},
     "bug_duplicate_visits": {"reused_node": "failed"},
-    # Walking the order forwards only shows once a node has a parent: a - b is a + (-b).
-    "bug_wrong_order": {
-        **dict.fromkeys(["add", "sub", "mul", "rsub", "div", "rdiv"], "failed"),
-        "reused_node": "not_graded",
-        "deep_chain": "not_graded",
-    },
+    # Walking the order forwards shows once a node has a parent: a + a, a * a. Named on two
+    # rules, the walk is the root cause; a - a (a + (-a)) failed before, in numbers alone.
+    "bug_wrong_order": {**dict.fromkeys(_SEEDLESS, "not_graded"), "sub": "failed"},
+    # f(a) * f(a) loses a share, as a / b = a * b**-1 loses b's: the probe a * b + a does not,
+    # so no "=" is named.
+    "bug_mul_drops_input": {"mul": "failed", "div": "failed"},
     # The root cause is reported once; every check depends on it.
     "bug_no_seed": dict.fromkeys(_SEEDLESS, "not_graded"),
     "bug_hang_exp": {"exp": "timeout"},
@@ -160,11 +160,37 @@ class TestPlantedBugs:
         (result,) = [c for c in graded(engine(name)).counted() if c.status == "failed"]
         assert f"so it must compute other {symbol} self" in result.message
 
-    def test_order_from_the_leaves_up_is_named(self) -> None:
-        """Running the nodes' backward forwards is diagnosed on the first op it breaks."""
+    def test_a_node_missing_from_the_graph_is_not_called_a_replaced_gradient(self) -> None:
+        """A share lost to a node never reached reads like ``=``; the probe tells them apart.
+
+        The same numbers from ``=`` in ``__mul__`` are named (``bug_mul_assign``).
+        """
+        (dropped,) = [c for c in graded(engine("bug_mul_drops_input")).checks if c.name == "mul"]
+        assert dropped.status == "failed"
+        assert "replaced" not in dropped.message
+        (assigned,) = [c for c in graded(engine("bug_mul_assign")).checks if c.name == "mul"]
+        assert "replaced (=) instead of accumulated (+=), in the backward of __mul__" in (
+            assigned.message
+        )
+
+    def test_order_from_the_leaves_up_is_named_once(self) -> None:
+        """Running the nodes' backward forwards is backward()'s fault: one root cause, named."""
         suite = graded(engine("bug_wrong_order"))
-        (result, *_) = [c for c in suite.counted() if c.status == "failed"]
-        assert "run them in reverse, from the root" in result.message
+        assert suite.cause is not None
+        assert suite.cause.message.startswith("backward() walks the graph wrongly")
+        assert "run them in reverse, from the root" in suite.cause.message
+
+    def test_a_graph_failure_beside_a_broken_op_names_the_op_to_fix_first(
+        self, tmp_path: Path
+    ) -> None:
+        """No visited set and a wrong tanh rule: reused_node fails and says to fix tanh first."""
+        both = tmp_path / "two_bugs.py"
+        both.write_text(edited(source("bug_duplicate_visits"), BUGS["bug_tanh_rule"].edits, "tanh"))
+        checks = {c.name: c for c in graded(str(both)).checks}
+        assert (checks["tanh"].status, checks["reused_node"].status) == ("failed", "failed")
+        assert "(fix tanh first: the ops used here may share their code)" in (
+            checks["reused_node"].message
+        )
 
 
 class TestCorrectEngines:
@@ -227,22 +253,6 @@ class TestEdgeGroup:
         assert sum(c.excluded for c in suite.checks) == 0
 
 
-def _karpathy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("karpathy")
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(folder),
-         "micrograd==0.1.0"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-    )  # fmt: skip
-    if done.returncode != 0:
-        pytest.skip(f"cannot install micrograd==0.1.0 from PyPI: {done.stderr.strip()[-200:]}")
-    return folder
-
-
 class TestKarpathy:
     """Karpathy's published micrograd (PyPI micrograd==0.1.0), itself a package named micrograd."""
 
@@ -250,7 +260,7 @@ class TestKarpathy:
         self, tmp_path_factory: pytest.TempPathFactory
     ) -> None:
         """Every op it has passes, the ones it lacks are unsupported, and its micrograd wins."""
-        folder = _karpathy_dir(tmp_path_factory)
+        folder = karpathy_micrograd(tmp_path_factory)
         suite = run_suite(parse_target("micrograd.engine", paths=(str(folder),)), FAST)
         assert suite.loaded == "micrograd.engine.Value"
         unsupported = {c.name for c in suite.checks if c.status == "unsupported"}
@@ -259,7 +269,7 @@ class TestKarpathy:
 
     def test_its_mlp_matches_the_reference(self, tmp_path_factory: pytest.TempPathFactory) -> None:
         """With --nn micrograd.nn its MLP agrees, with relu hidden layers and a linear output."""
-        folder = _karpathy_dir(tmp_path_factory)
+        folder = karpathy_micrograd(tmp_path_factory)
         nn = parse_target("micrograd.nn", paths=(str(folder),), default_class="MLP")
         target = replace(parse_target("micrograd.engine", paths=(str(folder),)), nn=nn)
         suite = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"})))
@@ -270,10 +280,10 @@ class TestKarpathy:
         )
 
 
-def _with_nn(nn_name: str) -> SuiteResult:
+def _with_nn(nn_name: str, require: frozenset[str] = frozenset()) -> SuiteResult:
     nn = parse_target(engine(nn_name, "MLP"))
     target = replace(parse_target(engine("correct_closures")), nn=nn)
-    return run_suite(target, replace(FAST, only=frozenset({"nn_mlp"})))
+    return run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}), require=require))
 
 
 class TestNeuralNetworks:
@@ -287,11 +297,44 @@ class TestNeuralNetworks:
             "3 networks agree; assumed hidden tanh, output tanh",
         )
 
-    def test_missing_bias_parameter_is_an_error(self) -> None:
-        """parameters() without the biases cannot take the reference's parameters."""
+    def test_missing_bias_parameter_is_unsupported(self) -> None:
+        """parameters() without the biases cannot take the reference's parameters: not comparable.
+
+        The check cannot tell a network without biases from a forgotten one;
+        ``--require nn_mlp`` makes it fail.
+        """
         (result,) = _with_nn("nn_bug_no_bias").checks
-        assert result.status == "error"
+        assert result.status == "unsupported"
         assert "parameters() has 9 items, expected 13" in result.message
+        (required,) = _with_nn("nn_bug_no_bias", require=frozenset({"nn_mlp"})).checks
+        assert required.status == "failed"
+
+    @pytest.mark.parametrize(
+        ("old", "new", "says"),
+        [
+            ("def parameters(self):", "def get_params(self):", "no attribute 'parameters'"),
+            ("def __init__(self, nin, nouts):", "def __init__(self, nin, nouts, acts):", "acts"),
+        ],
+    )
+    def test_an_mlp_built_another_way_is_unsupported(
+        self, tmp_path: Path, old: str, new: str, says: str
+    ) -> None:
+        """An MLP without parameters(), or taking other arguments, is not comparable.
+
+        Both are seen in published engines: unsupported, with the reason.
+        """
+        source = engine_file("nn_lecture").read_text()
+        assert old in source
+        (tmp_path / "correct_closures.py").write_text(engine_file("correct_closures").read_text())
+        (tmp_path / "nn.py").write_text(source.replace(old, new))
+        target = replace(
+            parse_target(engine("correct_closures")),
+            nn=parse_target(str(tmp_path / "nn.py"), default_class="MLP"),
+        )
+        (result,) = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}))).checks
+        assert result.status == "unsupported"
+        assert says in result.message
+        assert result.message.endswith("then its bias")
 
     def test_an_unrecognised_layout_is_unsupported(self) -> None:
         """A bias added twice matches no layout: not comparable, so unsupported, never failed."""

@@ -64,6 +64,21 @@ class TestCatalogue:
                 cases = first_cases(check, ["add", "mul"])
                 assert any(case.get("reuse") for case in cases), check.name
 
+    def test_every_op_but_relu_is_also_applied_to_its_own_result(self) -> None:
+        """f(f(a)) passes the inner node a gradient other than 1, with no combiner needed.
+
+        relu(relu(a)) would sit on the kink; a forgotten ``* out.grad`` shows
+        in the nested cases of every other op.
+        """
+        for check in CATALOGUE:
+            if check.kind == "op":
+                nested = [case for case in first_cases(check, []) if case.get("nested")]
+                assert len(nested) == (check.name != "relu"), check.name
+        (twice,) = [c for c in first_cases(check_named("mul_number"), []) if c.get("nested")]
+        assert twice["ops"] == [["lnum", "*", 0, 4], ["lnum", "*", 1, 4]]
+        (twice,) = [c for c in first_cases(check_named("rsub"), []) if c.get("nested")]
+        assert twice["ops"] == [["rnum", "-", 4, 0], ["rnum", "-", 4, 1]]
+
     def test_closure_adds_what_a_check_depends_on(self) -> None:
         """--only exp runs the combiners too, so its reuse cases are the same as in a full run."""
         assert closure(["exp"]) == {"root_seed", "exp", "add", "mul", "sub"}

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -94,15 +99,15 @@ class TestGradeCommand:
         out = tmp_path / "grading"
         code = main(["grade", str(submissions), "--out", str(out), *QUICK, "--only", "tanh,add"])
         assert code == 1
-        table = capsys.readouterr().out
-        rows = {line.split()[0]: line for line in table.splitlines()[1:5]}
+        printed = capsys.readouterr().out
+        rows = {line.split()[0]: line for line in printed.splitlines()[1:5]}
         assert rows["ada"].endswith("passed")
         assert rows["bob"].endswith("FAILED")
-        assert rows["cy"].endswith("no engine.py")
-        assert "SyntaxError" in rows["dee"]
-        assert "1 of 4 submissions passed" in table
+        assert "no engine.py" in rows["cy"]
+        assert "SyntaxError" in rows["dee.py"]
+        assert "1 of 4 submissions passed" in printed
         assert (out / "bob.txt").read_text().count("--- tanh") == 1
-        assert len(json.loads((out / "summary.json").read_text())) == 4
+        assert len(json.loads((out / "summary.json").read_text())["submissions"]) == 4
 
     def test_nn_file_in_each_folder_is_checked_too(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -152,8 +157,68 @@ class TestGradeTargets:
         args = ["--out", str(out), "--max-examples", "5", "--only", "tanh", "--require", "tanh"]
         code = main(["grade", str(folder), str(engine_file("bug_tanh_rule")), *args, "--path", "."])
         assert code == 1
-        rows = json.loads((out / "summary.json").read_text())
+        rows = json.loads((out / "summary.json").read_text())["submissions"]
         assert [(r["submission"], r["verdict"]) for r in rows] == [
-            ("eve", "passed"),
-            ("bug_tanh_rule", "FAILED"),
+            ("eve.py", "passed"),
+            ("bug_tanh_rule.py", "FAILED"),
         ]
+
+
+def _interrupted(words: list[str], cwd: Path, after: float) -> subprocess.CompletedProcess[str]:
+    """Run ``micrograd-ref WORDS`` and press Ctrl-C after ``after`` seconds.
+
+    Ctrl-C in a terminal sends SIGINT to the whole foreground process group:
+    the command, its worker processes and the checks grade started.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "micrograd", *words],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(after)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+class TestInterrupt:
+    """Ctrl-C stops check and grade with one line and exit status 130, as shells expect."""
+
+    def test_check_says_interrupted_once(self, tmp_path: Path) -> None:
+        """No traceback: one line on stderr, exit 130."""
+        done = _interrupted(["check", engine("bug_hang_all"), "--no-torch"], tmp_path, 3.0)
+        assert (done.returncode, done.stderr) == (130, "interrupted\n")
+
+    def test_grade_starts_no_further_submission(self, tmp_path: Path) -> None:
+        """The submissions not yet begun are not graded after Ctrl-C."""
+        subs = tmp_path / "subs"
+        subs.mkdir()
+        for name in "abcd":
+            shutil.copy(engine_file("bug_hang_all"), subs / f"{name}.py")
+        out = tmp_path / "out"
+        words = ["grade", str(subs), "--out", str(out), "--jobs", "1", "--no-torch"]
+        done = _interrupted(words, tmp_path, 4.0)
+        assert (done.returncode, done.stderr) == (130, "interrupted\n")
+        assert len(list(out.glob("*.txt"))) <= 1
+
+
+class TestNothingLeftBehind:
+    """check writes nothing where it runs: not in the current folder, not in the student's."""
+
+    def test_a_check_leaves_both_folders_as_they_were(self, tmp_path: Path) -> None:
+        """No ``.hypothesis/`` database, no ``__pycache__``, no report unless one is asked for."""
+        student, here = tmp_path / "student", tmp_path / "here"
+        student.mkdir()
+        here.mkdir()
+        shutil.copy(engine_file("bug_exp_assign"), student / "engine.py")
+        done = subprocess.run(
+            [sys.executable, "-m", "micrograd", "check", str(student / "engine.py"),
+             "--max-examples", "20", "--no-torch"],
+            cwd=here, capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert sorted(p.name for p in student.iterdir()) == ["engine.py"]
+        assert list(here.iterdir()) == []

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -266,3 +271,42 @@ class TestWorkerEdges:
             pytest.raises(WorkerCrashed, match=r"SIGKILL \(out of memory\?\)"),
         ):
             child.request([EXP], timeout=10)
+
+
+def _children(pid: int) -> list[int]:
+    done = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False
+    )
+    return [int(word) for word in done.stdout.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"  # a zombie is gone too
+
+
+class TestOrphans:
+    """A hanging engine never outlives the grader that started it."""
+
+    def test_the_worker_dies_with_a_killed_grader(self, tmp_path: Path) -> None:
+        """Check killed with SIGKILL (grade's time limit does that): its hanging child goes too."""
+        grader = subprocess.Popen(
+            [sys.executable, "-m", "micrograd", "check", str(ENGINES / "load_hangs.py")],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while not _children(grader.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        (child,) = _children(grader.pid)
+        os.killpg(grader.pid, signal.SIGKILL)  # the worker has a session of its own: untouched
+        grader.wait()
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(child)

@@ -7,9 +7,37 @@ with the outer session.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from tests.oracle.helpers import ENGINES, engine
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+from micrograd.oracle.checks import CATALOGUE
+from tests.oracle.helpers import ENGINES, engine, engine_file
+
+CHECKS = len(CATALOGUE)
+
+CLOSURES = (ENGINES / "correct_closures.py").read_text()
+
+NOT_IN_PYTEST = (
+    'import sys\nif "pytest" in sys.modules:\n    raise RuntimeError("imported by pytest")\n'
+)
+"""Prepended to an engine: its import fails in pytest's process, and only there."""
+
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+
+
+def _write(folder: Path, name: str, source: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(source)
+    return path
 
 
 class TestPytestPlugin:
@@ -36,7 +64,7 @@ class TestPytestPlugin:
                 "micrograd-ref oracle: checking *bug_tanh_rule.py:Value",
                 "reproduce with: pytest --micrograd-impl=* --micrograd-seed=0 "
                 "--micrograd-max-examples=5 --micrograd-timeout=5",
-                "*micrograd?tanh?*",
+                "*_ tanh _*",
                 "failed: a.grad is *, expected 0.7864477329659274",
                 "*<-- wrong",
             ]
@@ -47,24 +75,14 @@ class TestPytestPlugin:
     ) -> None:
         """An absent op is a skip, or a failure when --micrograd-require names it."""
         folder = tmp_path_factory.mktemp("no_tanh")
-        path = folder / "engine.py"
-        source = ENGINES / "correct_closures.py"
-        path.write_text(source.read_text().replace("def tanh(", "def _tanh("))
+        path = _write(folder, "engine.py", CLOSURES.replace("def tanh(", "def _tanh("))
         args = [f"--micrograd-impl={path}", "--micrograd-max-examples=3", "-k", "tanh and not edge"]
         pytester.runpytest_subprocess(*args).assert_outcomes(skipped=1, deselected=31)
         required = pytester.runpytest_subprocess(*args, "--micrograd-require=tanh")
         required.assert_outcomes(failed=1, deselected=31)
 
-    def test_an_engine_that_does_not_load_fails_every_test(self, pytester: pytest.Pytester) -> None:
-        """A syntax error fails each test with the load error, not a crash of pytest."""
-        result = pytester.runpytest_subprocess(
-            f"--micrograd-impl={engine('load_syntax_error')}", "-k", "add"
-        )
-        result.assert_outcomes(failed=3, deselected=29)
-        result.stdout.fnmatch_lines(["*could not load the engine: *SyntaxError*"])
-
     def test_nn_adds_its_test(self, pytester: pytest.Pytester) -> None:
-        """--micrograd-nn adds micrograd[nn_mlp], named in the header's flags."""
+        """--micrograd-nn adds the test nn_mlp, named in the header's flags."""
         result = pytester.runpytest_subprocess(
             f"--micrograd-impl={engine('correct_closures')}",
             f"--micrograd-nn={engine('nn_lecture', 'MLP')}",
@@ -82,6 +100,14 @@ class TestPytestPlugin:
             (["--micrograd-impl=x.py", "--micrograd-timeout=soon"], "--micrograd-timeout"),
             (["--micrograd-impl=x.py", "--micrograd-require=nope"], "--micrograd-require"),
             (["--micrograd-impl=x.py", "--micrograd-nn=nn.py"], "--micrograd-nn: nn.py: no such"),
+            (
+                ["--micrograd-impl=x.py", "--micrograd-backward=back prop"],
+                "--micrograd-backward: expected a name, got 'back prop'",
+            ),
+            (
+                ["--micrograd-impl=x.py", "--micrograd-leaf-kwargs=requires_grad"],
+                "--micrograd-leaf-kwargs: expected KEY=VALUE, got 'requires_grad'",
+            ),
         ],
     )
     def test_bad_options_are_usage_errors_naming_the_option(
@@ -92,3 +118,173 @@ class TestPytestPlugin:
         result = pytester.runpytest_subprocess(*args)
         assert result.ret == pytest.ExitCode.USAGE_ERROR
         assert message in result.stderr.str()
+
+
+class TestCollection:
+    """The engine is collected like a file of tests: counted, named after it, never imported."""
+
+    @pytest.mark.parametrize("args", [[], ["tests"]], ids=["walked", "not-walked"])
+    def test_the_header_counts_the_checks_once(
+        self, pytester: pytest.Pytester, args: list[str]
+    ) -> None:
+        """The checks are counted once with the other tests; pytest never imports the engine."""
+        _write(pytester.path, "engine.py", NOT_IN_PYTEST + CLOSURES)
+        _write(pytester.path, "tests/test_mine.py", "def test_mine():\n    pass\n")
+        result = pytester.runpytest_subprocess("--micrograd-impl=engine.py", "--co", "-q", *args)
+        assert result.ret == pytest.ExitCode.OK
+        result.stdout.fnmatch_lines([f"{CHECKS + 1} tests collected in *"])
+        assert "engine.py::tanh" in result.stdout.lines
+
+    def test_ids_name_the_engine_file(self, pytester: pytest.Pytester) -> None:
+        """Tests are engine.py::<check> in the progress, the failure and the summary lines."""
+        _write(pytester.path, "engine.py", engine_file("bug_tanh_rule").read_text())
+        result = pytester.runpytest_subprocess(
+            "--micrograd-impl=engine.py", "--micrograd-max-examples=3", "-v", "-k", "tanh"
+        )
+        result.assert_outcomes(failed=1, skipped=1, deselected=CHECKS - 2)
+        result.stdout.fnmatch_lines(
+            [
+                "engine.py::tanh FAILED *",
+                "engine.py::tanh_edge SKIPPED *",
+                "*_ tanh _*",
+                "FAILED engine.py::tanh - failed: a.grad is *",
+            ]
+        )
+        assert "micrograd[" not in result.stdout.str()
+
+    def test_a_node_id_runs_its_check(self, pytester: pytest.Pytester) -> None:
+        """engine.py::tanh on the command line collects that check alone, not a test module."""
+        _write(pytester.path, "engine.py", NOT_IN_PYTEST + engine_file("bug_tanh_rule").read_text())
+        result = pytester.runpytest_subprocess(
+            "--micrograd-impl=engine.py", "--micrograd-max-examples=3", "engine.py::tanh"
+        )
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["collected 1 item", "FAILED engine.py::tanh - failed: *"])
+
+    def test_a_module_name_is_its_id(self, pytester: pytest.Pytester) -> None:
+        """--micrograd-impl=mygrad.engine gives tests mygrad.engine::<check>."""
+        _write(pytester.path, "mygrad/engine.py", CLOSURES)
+        result = pytester.runpytest_subprocess(
+            "--micrograd-impl=mygrad.engine", "--micrograd-max-examples=3", "-v", "-k", "radd"
+        )
+        result.assert_outcomes(passed=1, deselected=CHECKS - 1)
+        result.stdout.fnmatch_lines(["mygrad.engine::radd PASSED *"])
+
+    def test_selection_counts_and_runs_dependencies_silently(
+        self, pytester: pytest.Pytester
+    ) -> None:
+        """-k counts what it kept and left; the checks tanh depends on run but are not tests."""
+        _write(pytester.path, "engine.py", engine_file("bug_tanh_rule").read_text())
+        result = pytester.runpytest_subprocess(
+            "--micrograd-impl=engine.py", "--micrograd-max-examples=3", "-v", "-k", "tanh"
+        )
+        result.stdout.fnmatch_lines(
+            [f"*collected {CHECKS} items / {CHECKS - 2} deselected / 2 selected"]
+        )
+        ran = [line for line in result.stdout.lines if line.startswith("engine.py::")]
+        assert [line.split()[0] for line in ran] == ["engine.py::tanh", "engine.py::tanh_edge"]
+
+
+class TestLoadErrors:
+    """An engine that cannot load is one error saying why, not one failure per check."""
+
+    def test_an_engine_that_does_not_load_is_one_collection_error(
+        self, pytester: pytest.Pytester
+    ) -> None:
+        """An exception while importing is one collection error with the engine's traceback."""
+        source = 'def helper():\n    raise RuntimeError("boom")\n\nprint("training")\nhelper()\n'
+        _write(pytester.path, "engine.py", source)
+        result = pytester.runpytest_subprocess("--micrograd-impl=engine.py", "-k", "add")
+        assert result.ret == pytest.ExitCode.INTERRUPTED
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(
+            [
+                "*ERROR collecting engine.py*",
+                "could not load the engine: engine.py: RuntimeError: boom*",
+                "where your code raised it:",
+                '  File "*engine.py", line 5, in <module>',
+                "    helper()",
+                '  File "*engine.py", line 2, in helper',
+                "it printed:",
+                "    training",
+                "*Interrupted: 1 error during collection*",
+            ]
+        )
+        assert "Traceback" not in result.stdout.str()
+
+    def test_a_syntax_error_is_one_collection_error(self, pytester: pytest.Pytester) -> None:
+        """A syntax error is one error naming it, also when pytest walks the engine's folder."""
+        _write(pytester.path, "engine.py", (ENGINES / "load_syntax_error.py").read_text())
+        result = pytester.runpytest_subprocess("--micrograd-impl=engine.py")
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(["could not load the engine: engine.py: SyntaxError: *"])
+
+    def test_an_engine_that_stops_loading_fails_its_tests(self, pytester: pytest.Pytester) -> None:
+        """An engine that loads at collection but not when the checks run fails with the error."""
+        marker = pytester.path / "loaded-once"
+        guard = f"import os\nif os.path.exists({str(marker)!r}):\n    raise RuntimeError('again')\n"
+        guard += f"open({str(marker)!r}, 'w').close()\n"
+        _write(pytester.path, "engine.py", guard + CLOSURES)
+        result = pytester.runpytest_subprocess("--micrograd-impl=engine.py", "-k", "radd")
+        result.assert_outcomes(failed=1, deselected=CHECKS - 1)
+        result.stdout.fnmatch_lines(["could not load the engine: engine.py: RuntimeError: again*"])
+
+
+class TestConventions:
+    """--micrograd-backward and --micrograd-leaf-kwargs, as check's --backward and --leaf-kwargs."""
+
+    def test_backward_names_the_method(self, pytester: pytest.Pytester) -> None:
+        """An engine whose backward is backprop() loads with --micrograd-backward=backprop."""
+        source = CLOSURES.replace("def backward(", "def backprop(")
+        _write(pytester.path, "engine.py", source)
+        args = ["--micrograd-impl=engine.py", "--micrograd-max-examples=3", "-k", "radd"]
+        without = pytester.runpytest_subprocess(*args)
+        without.assert_outcomes(errors=1)
+        without.stdout.fnmatch_lines(["could not load the engine: *backward*"])
+        result = pytester.runpytest_subprocess(*args, "--micrograd-backward=backprop")
+        result.assert_outcomes(passed=1, deselected=CHECKS - 1)
+        result.stdout.fnmatch_lines(["reproduce with: pytest * --micrograd-backward=backprop"])
+
+    def test_leaf_kwargs_make_the_leaves(self, pytester: pytest.Pytester) -> None:
+        """Leaves that need requires_grad=True get it with --micrograd-leaf-kwargs."""
+        args = [
+            f"--micrograd-impl={engine('correct_requires_grad')}",
+            "--micrograd-max-examples=3",
+            "-k",
+            "radd",
+        ]
+        pytester.runpytest_subprocess(*args).assert_outcomes(failed=1, deselected=31)
+        result = pytester.runpytest_subprocess(*args, "--micrograd-leaf-kwargs=requires_grad=True")
+        result.assert_outcomes(passed=1, deselected=31)
+        result.stdout.fnmatch_lines(
+            ["reproduce with: pytest * --micrograd-leaf-kwargs=requires_grad=True"]
+        )
+
+    def test_an_assignment_file_sets_the_run(self, pytester: pytest.Pytester) -> None:
+        """--micrograd-assignment takes the file's cases and conventions.
+
+        Its settings given on the command line too are a usage error, as in check.
+        """
+        _write(pytester.path, "engine.py", CLOSURES.replace("def backward(", "def backprop(", 1))
+        _write(pytester.path, "a.toml", 'max_examples = 3\nbackward = "backprop"\n')
+        args = ["--micrograd-impl=engine.py", "--micrograd-assignment=a.toml", "-k", "radd"]
+        result = pytester.runpytest_subprocess(*args)
+        result.assert_outcomes(passed=1, deselected=CHECKS - 1)
+        result.stdout.fnmatch_lines(
+            ["reproduce with: pytest --micrograd-impl=engine.py --micrograd-assignment=a.toml"]
+        )
+        clash = pytester.runpytest_subprocess(*args, "--micrograd-seed=4")
+        assert clash.ret == pytest.ExitCode.USAGE_ERROR
+        clash.stderr.fnmatch_lines(["*--micrograd-seed: set by the assignment file a.toml*"])
+        _write(pytester.path, "bad.toml", "seeds = 1\n")
+        bad = pytester.runpytest_subprocess(
+            "--micrograd-impl=engine.py", "--micrograd-assignment=bad.toml"
+        )
+        assert bad.ret == pytest.ExitCode.USAGE_ERROR
+        bad.stderr.fnmatch_lines(["*--micrograd-assignment: bad.toml: unknown key seeds*"])
+
+
+def test_the_oracle_extra_brings_pytest() -> None:
+    """The oracle extra requires pytest: pip install 'micrograd-ref[oracle]' brings the plugin's."""
+    extras = tomllib.loads(PYPROJECT.read_text())["project"]["optional-dependencies"]
+    assert "pytest>=8" in extras["oracle"]

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from micrograd.oracle import report
+from micrograd.oracle import report, scoring, suite, worker
+from micrograd.oracle.assignment import Assignment
+from micrograd.oracle.checks import check_named
 from micrograd.oracle.compare import Tolerance, expected
+from micrograd.oracle.formats import gradescope, json_report
+from micrograd.oracle.formats import text as text_format
 from micrograd.oracle.report import rerun_command
 from micrograd.oracle.reproducer import render
 from micrograd.oracle.runner import parse_target
+from micrograd.oracle.scoring import Graded
 from micrograd.oracle.suite import STATUSES, CheckResult, Options, SuiteResult, run_suite
 from tests.oracle.helpers import ENGINES, FAST, engine, engine_file, graded
 
@@ -24,6 +32,26 @@ def _run_python(code: str) -> str:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=30
     )
     return done.stdout + done.stderr
+
+
+def _graded(suite: SuiteResult) -> Graded:
+    return scoring.grade(Assignment.default(), suite)
+
+
+def _text(suite: SuiteResult) -> str:
+    return text_format.render(_graded(suite))
+
+
+def _json(suite: SuiteResult) -> Any:
+    return json.loads(json_report.render(_graded(suite)))
+
+
+def _gradescope(suite: SuiteResult) -> Any:
+    return json.loads(gradescope.render(_graded(suite)))
+
+
+def _gradescope_error(message: str) -> Any:
+    return json.loads(gradescope.render(scoring.grade(Assignment.default(), None, error=message)))
 
 
 def _check(name: str, engine_name: str) -> CheckResult:
@@ -68,9 +96,7 @@ class TestReproducer:
             code.splitlines()[-1]
             == "b = -a  # raises RecursionError: maximum recursion depth exceeded"
         )
-        assert "where your code raised it:\n  File " in report.table(
-            graded(engine("bug_recursion"))
-        )
+        assert "where your code raised it:\n  File " in _text(graded(engine("bug_recursion")))
 
     def test_a_long_chain_becomes_a_loop(self) -> None:
         """500 identical steps are written as a for loop, not 500 lines."""
@@ -101,7 +127,7 @@ class TestTable:
     def test_table_lists_every_check_and_the_rerun_line(self) -> None:
         """Every check has a row; a failure has its reproducer and the command to rerun it."""
         suite = graded(engine("bug_tanh_rule"))
-        text = report.table(suite)
+        text = _text(suite)
         assert "seed 0, 30 cases per check" in text
         assert "tolerance: |yours - expected| <= 1e-09 + 1e-06·|expected|" in text
         for check in suite.checks:
@@ -115,7 +141,7 @@ class TestJsonReport:
 
     def test_json_fields(self) -> None:
         """Top-level passed and checks, each with name, op, status, message and reproducer."""
-        data = report.to_json(graded(engine("bug_tanh_rule")))
+        data = _json(graded(engine("bug_tanh_rule")))
         assert data["passed"] is False
         assert {"name", "op", "status", "message", "reproducer"} <= set(data["checks"][0])
         assert {c["status"] for c in data["checks"]} <= set(STATUSES)
@@ -128,14 +154,14 @@ class TestGradescope:
 
     def test_scores(self) -> None:
         """A failing check scores 0 of 1; the total is the number of passed checks."""
-        data = report.gradescope(graded(engine("bug_tanh_rule")))
+        data = _gradescope(graded(engine("bug_tanh_rule")))
         assert (data["score"], data["max_score"]) == (25.0, 26.0)
         (tanh,) = [t for t in data["tests"] if t["name"].startswith("tanh:")]
         assert (tanh["score"], tanh["status"], tanh["visibility"]) == (0.0, "failed", "visible")
 
     def test_load_error_still_gives_a_file(self) -> None:
         """An engine that cannot load gets a zero score with the reason."""
-        data = report.gradescope_error("engine.py: SyntaxError")
+        data = _gradescope_error("engine.py: SyntaxError")
         assert data["score"] == 0.0
         assert data["tests"][0]["output"] == "engine.py: SyntaxError"
 
@@ -202,7 +228,18 @@ class TestPrintedOutput:
             source.replace("        t = math.tanh(", "        print('hello');t = math.tanh(")
         )
         suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"tanh"})))
-        assert "your engine printed:\n    hello" in report.table(suite)
+        assert "your engine printed:\n    hello" in _text(suite)
+
+    def test_blank_output_is_not_shown(self, tmp_path: Path) -> None:
+        """An engine that printed only empty lines gets no empty "printed" block."""
+        source = engine_file("bug_tanh_rule").read_text()
+        path = tmp_path / "blank.py"
+        path.write_text(source.replace("        t = math.tanh(", "        print();t = math.tanh("))
+        suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"tanh"})))
+        (tanh,) = suite.checks
+        assert tanh.output.strip() == ""
+        assert tanh.output
+        assert "your engine printed" not in _text(suite)
 
 
 class TestRootCauseAndGroups:
@@ -211,25 +248,27 @@ class TestRootCauseAndGroups:
     def test_the_text_report_opens_with_the_root_cause(self) -> None:
         """A hanging backward() is named once, above the table, whose rows say not graded."""
         suite = graded(engine("bug_hang_all"))
-        text = report.table(suite)
+        text = _text(suite)
         assert text.index("ROOT CAUSE: backward() never returns") < text.index("check  ")
         assert text.count("# this hangs") == 1
         assert "not graded" in text
         assert all(
-            len(line) <= report.WIDTH for line in text.splitlines() if "sys.path" not in line
+            len(line) <= text_format.WIDTH for line in text.splitlines() if "sys.path" not in line
         )
 
     def test_results_files_carry_the_root_cause(self) -> None:
         """Gradescope's output and the JSON report both hold the root cause."""
         suite = graded(engine("bug_no_seed"))
-        assert report.gradescope(suite)["output"].startswith("ROOT CAUSE: backward() does not set")
-        data = report.to_json(suite)
+        assert _gradescope(suite)["output"].startswith(
+            "```text\nROOT CAUSE: backward() does not set"
+        )
+        data = _json(suite)
         assert data["root_cause"]["message"].startswith("backward() does not set")
         assert data["passed"] is False
 
     def test_the_edge_group_has_its_own_title_and_summary(self) -> None:
         """Edge rows come after their title; the summary counts them apart."""
-        text = report.table(graded(engine("correct_closures")))
+        text = _text(graded(engine("correct_closures")))
         assert text.index("edge inputs: reported apart") < text.index("deep_chain_5000")
         assert "edge group: 3 of 6 passed (not counted; --strict counts them)" in text
         assert "PASSED: 26 checks, 26 passed" in text
@@ -243,7 +282,7 @@ class TestRootCauseAndGroups:
         )
         suite = SuiteResult(target, "x.Value", replace(FAST, strict=True), [])
         command = report.rerun_command(suite, "add")
-        assert "--strict --no-torch --backward backprop --leaf-kwargs requires_grad=True" in command
+        assert "--strict --backward backprop --leaf-kwargs requires_grad=True --no-torch" in command
         assert target.leaf("2.0") == "Value(2.0, requires_grad=True)"
         assert target.backward_call("c") == "c.backprop()"
 
@@ -257,7 +296,7 @@ class TestRootCauseAndGroups:
         )
         suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"add"})))
         assert suite.placeholders == ["torchviz"]
-        assert "imported as do-nothing placeholders: torchviz" in report.table(suite)
+        assert "imported as do-nothing placeholders: torchviz" in _text(suite)
 
 
 def _without_timings(text: str) -> str:
@@ -271,7 +310,38 @@ class TestReproducibility:
     def test_two_runs_give_the_same_report(self, name: str) -> None:
         """Byte for byte, apart from the seconds."""
         first, second = (run_suite(parse_target(engine(name)), FAST) for _ in range(2))
-        assert _without_timings(report.table(first)) == _without_timings(report.table(second))
+        assert _without_timings(_text(first)) == _without_timings(_text(second))
+
+    def test_a_recursion_trace_does_not_depend_on_where_the_limit_was_hit(
+        self, tmp_path: Path
+    ) -> None:
+        """The recursing frame once, marked repeated; the frames past it, any line, left out."""
+        module = tmp_path / "deep.py"
+        module.write_text(
+            "def walk(n, where):\n"
+            "    if n == 0 and where == 'the call':\n"
+            "        raise RecursionError('maximum recursion depth exceeded')\n"
+            "    if n == 0 and where == 'a line after it':\n"
+            "        raise RecursionError('maximum recursion depth exceeded while calling')\n"
+            "    if n == 0:\n"
+            "        return elsewhere()\n"
+            "    return walk(n - 1, where)\n"
+            "def elsewhere():\n"
+            "    raise RecursionError('maximum recursion depth exceeded in comparison')\n"
+        )
+        spec = importlib.util.spec_from_file_location("deep", module)
+        assert spec is not None
+        assert spec.loader is not None
+        deep = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(deep)
+        traces = set()
+        for where in ("the call", "a line after it", "a function it calls"):
+            with pytest.raises(RecursionError) as caught:
+                deep.walk(30, where)
+            traces.add(worker._student_trace(caught.value))
+        (trace,) = traces
+        assert trace.count('deep.py", line 8, in walk') == 1
+        assert trace.endswith("[Previous line repeated]\n")
 
     @pytest.mark.parametrize(
         ("name", "check"),
@@ -293,3 +363,29 @@ class TestReproducibility:
             wanted.program,
         )
         assert report.rerun_command(full, check).endswith(f"--only {check}")
+
+    def test_local_modules_do_not_change_the_cases_drawn(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The seed alone decides the cases: not which modules of the user's are imported.
+
+        Hypothesis draws now and then a number written in a local module; without
+        :func:`~micrograd.oracle.determinism.seed_only`, importing one full of
+        numbers in the drawn ranges changes the cases (an editable install, or a
+        student's pytest run, would then grade other cases than ``check`` does).
+        """
+        strategy = check_named("mul").programs({"add", "mul"})
+        assert strategy is not None
+        before = suite._draw(strategy, Options())
+        numbers = ", ".join(f"{k / 7:.6f}" for k in range(-70, 71))
+        path = tmp_path / "local_numbers.py"
+        path.write_text(f"NUMBERS = [{numbers}]\n")
+        spec = importlib.util.spec_from_file_location("local_numbers", path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        monkeypatch.setitem(sys.modules, "local_numbers", module)
+        monkeypatch.chdir(tmp_path)
+        assert suite._draw(strategy, Options()) == before
+        assert not (tmp_path / ".hypothesis").exists()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import strategies as st
 
-from micrograd.oracle import report, suite
+from micrograd.oracle import compare, report, suite
 from micrograd.oracle.checks import Check, check_named, reused
 from micrograd.oracle.runner import Worker, WorkerTimeout, parse_target
 from micrograd.oracle.suite import run_check, run_suite
@@ -60,6 +62,30 @@ class TestTiming:
         (result,) = suite.checks
         assert (result.status, result.message) == ("timeout", "ran out of its 1e-09 s")
 
+    def test_the_graders_own_time_is_not_the_engines(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Slow witnesses (PyTorch's first import takes seconds) do not time a check out.
+
+        Each disagreement is confirmed by the witnesses before it counts; here
+        the first confirmation takes longer than the whole 1 s budget of the
+        check and finds the witnesses disagreeing, so the check goes on to
+        later batches, which must still have their time.
+        """
+        calls: list[int] = []
+        real = compare.witnesses_agree
+
+        def witnesses(*args: Any, **kwargs: Any) -> bool:
+            calls.append(1)
+            if len(calls) == 1:
+                time.sleep(1.5)
+                return False  # not graded: the check draws on
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(suite, "witnesses_agree", witnesses)
+        options = replace(FAST, timeout=1.0, max_examples=100, only=frozenset({"tanh"}))
+        (result,) = run_suite(parse_target(engine("bug_tanh_rule")), options).checks
+        assert result.status == "failed"
+        assert len(calls) > 1
+
     def test_a_hang_while_shrinking_keeps_the_failure_found(self, tmp_path: Path) -> None:
         """A tanh wrong above 1 that hangs after 80 calls: the failure found first stands."""
         target = _variant(
@@ -106,7 +132,7 @@ class TestTiming:
         )
         options = replace(FAST, timeout=1.0, only=frozenset({"exp"}))
         (result,) = run_suite(parse_target(target), options).checks
-        assert result.message.endswith("; in a batch of 32 cases, the reproducer is the first")
+        assert result.message.endswith("; in a batch of 33 cases, the reproducer is the first")
 
     def test_a_hang_that_depends_on_history_says_so(self, tmp_path: Path) -> None:
         """exp() hangs from its 10th call on: no single case hangs alone; the message says so."""
@@ -121,7 +147,7 @@ class TestTiming:
         options = replace(FAST, timeout=1.0, only=frozenset({"exp"}))
         (result,) = run_suite(parse_target(target), options).checks
         assert result.status == "timeout"
-        assert result.message.endswith("; in a batch of 32 cases, the reproducer is the first")
+        assert result.message.endswith("; in a batch of 33 cases, the reproducer is the first")
 
 
 class TestRestarts:
@@ -173,7 +199,7 @@ class TestRestartsWhileNarrowing:
         )
         (result,) = run_suite(parse_target(target), replace(FAST, only=frozenset({"exp"}))).checks
         assert result.status == "error"
-        assert result.message.endswith("; in a batch of 32 cases, the reproducer is the first")
+        assert result.message.endswith("; in a batch of 33 cases, the reproducer is the first")
 
 
 def _nn_variant(tmp_path: Path, old: str, new: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,8 +15,8 @@ from micrograd.oracle.runner import (
     REFERENCE_PACKAGE,
     LoadError,
     Worker,
+    build_target,
     parse_target,
-    same_notebook,
 )
 from micrograd.oracle.suite import run_suite
 from tests.oracle.helpers import ENGINES, FAST
@@ -85,6 +86,28 @@ class TestTheReferenceCannotBeHandedIn:
             ("nn_mlp", "passed"),
         ]
 
+    def test_a_stray_import_of_the_grader_above_the_own_class_is_harmless(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``from micrograd.engine import Value`` left above the student's own Value is no error.
+
+        Seen in a real exercise notebook: the import gets a do-nothing
+        placeholder, the student's class is graded, and the report says so.
+        """
+        path = tmp_path / "engine.py"
+        path.write_text("from micrograd.engine import Value\nimport micrograd\n" + CLOSURES)
+        assert main(["check", str(path), *QUICK, "--only", "add"]) == 0
+        out = " ".join(capsys.readouterr().out.split())  # the header is wrapped
+        assert "placeholders: micrograd (micrograd-ref's own package, which graded" in out
+
+    def test_scratch_code_using_the_placeholder_says_why_it_failed(self, tmp_path: Path) -> None:
+        """Code that computes with the grader's Value fails with a note about the placeholder."""
+        path = tmp_path / "engine.py"
+        path.write_text("from micrograd import Value as Ref\nprint(Ref(2.0) + 1)\n" + CLOSURES)
+        with Worker(parse_target(str(path))) as child, pytest.raises(LoadError) as caught:
+            child.start()
+        assert str(caught.value).endswith("it was given a do-nothing placeholder)")
+
     def test_a_network_on_another_class_is_an_error(self, tmp_path: Path) -> None:
         """--nn checks that the MLP's parameters are instances of the class being graded."""
         (tmp_path / "engine.py").write_text(CLOSURES)
@@ -121,6 +144,20 @@ class TestConventions:
         driven = replace(parse_target(str(path)), leaf_kwargs=(("requires_grad", True),))
         assert run_suite(driven, FAST).passed
 
+    def test_leaves_whose_grad_stays_none_are_diagnosed_the_same_way(self) -> None:
+        """Grad starting as None (PyTorch's manner) gives the one root cause too, not 20 failures.
+
+        A grad of None counts as 0 before backward() as after it, so the
+        leaves are seen unchanged; the lone leaf of ``root_seed`` is no error.
+        """
+        target = parse_target(str(ENGINES / "correct_requires_grad.py"))
+        suite = run_suite(target, FAST)
+        assert suite.cause is not None
+        assert suite.cause.message.endswith("rerun with --leaf-kwargs requires_grad=True")
+        assert {c.status for c in suite.checks} <= {"not_graded", "unsupported"}
+        driven = replace(target, leaf_kwargs=(("requires_grad", True),))
+        assert run_suite(driven, FAST).passed
+
     def test_a_backprop_method_is_suggested_and_used(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -142,6 +179,51 @@ class TestConventions:
         suite = run_suite(target, replace(FAST, only=frozenset({"mul"})))
         assert suite.passed
         assert suite.target.backward_call("c") == "back_prop(c)"
+        assert suite.target.import_line().endswith("from engine import Value, back_prop")
+
+    def test_numbers_under_other_names_are_one_root_cause(self, tmp_path: Path) -> None:
+        """An engine keeping ``.value`` instead of ``.data``: one cause, naming what it holds.
+
+        Every check would otherwise err the same way reading ``.data``.
+        """
+        path = tmp_path / "engine.py"
+        path.write_text(CLOSURES.replace(".data", ".value"))
+        suite = run_suite(parse_target(str(path)), FAST)
+        assert suite.cause is not None
+        assert suite.cause.message.startswith(
+            "every check fails reading the numbers: AttributeError: Value has no 'data'; "
+            "it holds value, grad."
+        )
+        assert "`data = property(lambda self: self.value)`" in suite.cause.message
+        assert {c.status for c in suite.counted()} <= {"not_graded", "unsupported"}
+
+    def test_an_engine_that_takes_no_numbers_has_those_forms_unsupported(
+        self, tmp_path: Path
+    ) -> None:
+        """``a + 2`` reading 2 as a Value (the lecture before it wraps numbers) is no bug.
+
+        The forms with a number are unsupported, with the line that adds them;
+        the same AttributeError from an op's own code stays an error.
+        """
+        path = tmp_path / "engine.py"
+        path.write_text(
+            CLOSURES.replace(
+                "        other = other if isinstance(other, Value) else Value(other)\n", ""
+            ).replace("math.exp(self.data)", "self.data.exp()")
+        )
+        only = frozenset({"add", "add_number", "radd", "mul_number", "exp"})
+        suite = run_suite(parse_target(str(path)), replace(FAST, only=only))
+        statuses = {c.name: c.status for c in suite.checks}
+        assert statuses == {
+            "add": "passed",
+            "add_number": "unsupported",
+            "radd": "unsupported",
+            "mul_number": "unsupported",
+            "exp": "error",
+        }
+        (add_number,) = [c for c in suite.checks if c.name == "add_number"]
+        assert add_number.message.startswith("it takes no plain numbers: raised AttributeError")
+        assert "other = other if isinstance(other, Value) else Value(other)" in add_number.message
 
     @pytest.mark.parametrize("text", ["requires_grad", "=True", "x=[", "1x=2"])
     def test_bad_leaf_keywords_are_usage_errors(self, text: str) -> None:
@@ -171,18 +253,58 @@ class TestNotebooksAndFolders:
         """--nn on the same notebook grades the MLP built on the notebook's own Value."""
         nn_cell = LECTURE_NN.replace("from correct_closures import Value", "")
         path = _notebook(tmp_path / "nb.ipynb", CLOSURES, nn_cell, "1/0")
-        target = parse_target(str(path), needs=("MLP",))
-        nn = same_notebook(target, parse_target(str(path), default_class="MLP"))
-        suite = run_suite(replace(target, nn=nn), replace(FAST, only=frozenset({"nn_mlp"})))
+        target = build_target(str(path), str(path))
+        suite = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"})))
         assert [c.status for c in suite.checks] == ["passed"]
 
+    def test_a_backward_function_in_a_later_cell_is_run_too(self, tmp_path: Path) -> None:
+        """With --backward NAME, the notebook runs up to the cell defining that function.
+
+        Students often write the topological sort as a function in the cell
+        after the class, and a training loop below it.
+        """
+        engine = CLOSURES.replace("    def backward(self):", "    def _walk(self):")
+        walk = "def back_prop(root):\n    root._walk()"
+        path = _notebook(tmp_path / "nb.ipynb", engine, walk, "1/0")
+        target = build_target(str(path), backward="back_prop")
+        suite = run_suite(target, replace(FAST, only=frozenset({"mul"})))
+        assert [(c.name, c.status) for c in suite.checks] == [("mul", "passed")]
+        assert "defining Value or back_prop did not" in target.describe()
+
+    def test_without_the_option_the_error_names_the_later_function(self, tmp_path: Path) -> None:
+        """The load error points at a backward-looking function in a cell that did not run."""
+        engine = CLOSURES.replace("    def backward(self):", "    def _walk(self):")
+        walk = "def back_prop(root):\n    root._walk()"
+        path = _notebook(tmp_path / "nb.ipynb", engine, walk, "1/0")
+        with Worker(build_target(str(path))) as child, pytest.raises(LoadError) as caught:
+            child.start()
+        assert str(caught.value).endswith(
+            "it has back_prop(root) in code cell 2: rerun with --backward back_prop"
+        )
+
     def test_a_raising_cell_points_at_the_cell(self, tmp_path: Path) -> None:
-        """An error while the notebook's module loads names the cell and its line."""
-        path = _notebook(tmp_path / "nb.ipynb", "x = 1\ny = undefined_name", CLOSURES)
+        """An error in the cell defining the class is a load error naming the cell and line."""
+        path = _notebook(tmp_path / "nb.ipynb", "x = 1", "y = undefined_name\n" + CLOSURES)
         target = parse_target(str(path))
         with Worker(target) as child, pytest.raises(LoadError) as caught:
             child.start()
-        assert 'File "nb.ipynb", code cell 1, line 2' in target.explain_trace(caught.value.trace)
+        assert 'File "nb.ipynb", code cell 2, line 1' in target.explain_trace(caught.value.trace)
+
+    def test_a_raising_scratch_cell_is_skipped_as_jupyter_would(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A cell above the class that raises (or does not parse) is skipped; the report says so.
+
+        Jupyter goes on to the next cell after an error; a cell defining the
+        class is never skipped.
+        """
+        path = _notebook(
+            tmp_path / "nb.ipynb", "import math\nx = 1 / 0", "def broken(:", CLOSURES, "1/0"
+        )
+        assert main(["check", str(path), *QUICK, "--only", "add"]) == 0
+        out = " ".join(capsys.readouterr().out.split())
+        assert "code cell 1 raised ZeroDivisionError: division by zero; it defines" in out
+        assert "code cell 2 raised SyntaxError" in out
 
     def test_a_notebook_without_the_class(self, tmp_path: Path) -> None:
         """The classes it defines are listed, with the target to use."""
@@ -222,6 +344,25 @@ class TestNotebooksAndFolders:
             pytest.raises(LoadError, match="graded with Python 3"),
         ):
             child.start()
+
+    def test_a_name_the_standard_library_lacks_names_the_python_too(self, tmp_path: Path) -> None:
+        """``from typing import override`` (new in 3.12) on an older Python says which graded it.
+
+        Another ImportError (a package of the student's) says nothing of versions.
+        """
+        path = tmp_path / "engine.py"
+        path.write_text("from typing import no_such_name_yet\n" + CLOSURES)
+        with Worker(parse_target(str(path))) as child, pytest.raises(LoadError) as caught:
+            child.start()
+        assert str(caught.value).endswith(
+            f"graded with Python {sys.version_info.major}.{sys.version_info.minor}: "
+            "is it from a newer Python?"
+        )
+        (tmp_path / "helpers.py").write_text("")
+        path.write_text("from helpers import no_such_name\n" + CLOSURES)
+        with Worker(parse_target(str(path))) as child, pytest.raises(LoadError) as caught:
+            child.start()
+        assert "newer Python" not in str(caught.value)
 
 
 class TestCommandLine:
@@ -350,7 +491,7 @@ class TestLoadingEdges:
         target = replace(parse_target(str(tmp_path / "engine.py")), nn=nn)
         (result,) = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}))).checks
         assert result.status == "error"
-        assert "the nn module imports micrograd-ref's own package" in result.message
+        assert "the MLP is built on micrograd-ref's own package" in result.message
 
     def test_the_import_line_of_a_package_member(self, tmp_path: Path) -> None:
         """A member of a regular package is imported through it; a namespace one as a file."""

@@ -11,7 +11,14 @@ from micrograd.losses import accuracy, hinge_loss, l2_penalty, max_margin_loss
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.optim import SGD, linear_decay
 from micrograd.train import Evaluation, StepReport, evaluate, progress, train
-from micrograd.viz import plot_decision_boundary, save_graph, text_decision_boundary, to_dot
+from micrograd.viz import (
+    plot_decision_boundary,
+    plot_points,
+    require_plotting,
+    save_graph,
+    text_decision_boundary,
+    to_dot,
+)
 
 
 def readme_nn_example() -> tuple[float, float]:
@@ -48,6 +55,8 @@ def by_hand(model: Module, data: Dataset) -> float:
 def pictures(model: MLP, root: Value) -> tuple[str, Path, str]:
     """DOT text, a rendered graph file, the Axes of a plot and a terminal picture."""
     X, y = make_circles(50, 0.05, 1, factor=0.5)
+    require_plotting()
     ax = plot_decision_boundary(model, X, y, path="boundary.png")
     ax.set_title("circles")
+    plot_points(X, y, ax=ax, title="the same points again").set_xlabel("x")
     return to_dot(root), save_graph(root, "graph.svg"), text_decision_boundary(model, X, y)

@@ -13,12 +13,15 @@ student's engine is not expected to have.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final
 
 from hypothesis import strategies as st
+
+from micrograd.oracle.compare import expected
 
 __all__ = [
     "CATALOGUE",
@@ -47,6 +50,8 @@ REFERENCE_ONLY: Final = frozenset({"sum", "dot"})
 """Rules of the reference engine that the lecture's engines do not have (fused n-ary ops)."""
 
 COMBINERS: Final = {"add": "+", "mul": "*", "sub": "-"}
+
+_NOT_NESTED: Final = frozenset({"relu"})  # relu(relu(a)) puts the outer relu on its kink
 """Op checks whose op joins two uses of an input (``f(a) + a``), in order of preference."""
 
 
@@ -115,6 +120,38 @@ def reused(program: Program, form: int, combiners: str) -> Program:
     return {**program, "ops": ops, "reuse": True}
 
 
+def nested(program: Program) -> Program:
+    """``program`` with its one op applied to its result: ``f(f(a))``, ``(a * 2) * 2``.
+
+    The inner node then gets a gradient other than 1 from a node of the same
+    op, with no other op involved, which is where a forgotten ``* out.grad``
+    shows. The result is marked ``"nested": True``.
+    """
+    (op,) = program["ops"]
+    n = len(program["leaves"])
+    outer = [*op[:3], n] if op[0] == "rnum" else [op[0], op[1], n, *op[3:]]
+    return {**program, "ops": [op, outer], "nested": True}
+
+
+def _moderate(program: Program) -> bool:
+    """Whether a nested program stays in the range where single uses are drawn.
+
+    Its inner result is in 0.01 <= |x| <= 100 (away from poles and kinks at
+    0), every number is finite and gradients stay below 10^6 (``c / (c / a)``
+    with a tiny c overflows a student's ``x ** -2``).
+    """
+    want = expected(program)
+    if "error" in want:
+        return False
+    inner = abs(want["data"][len(program["leaves"])])
+    numbers = [*want["data"], *want["grads"]]
+    return (
+        0.01 <= inner <= 100
+        and all(math.isfinite(x) for x in numbers)
+        and all(abs(g) < 1e6 for g in want["grads"])
+    )
+
+
 def _combiners(name: str, passed: Collection[str]) -> str:
     """The symbols that may join two uses of an input in ``name``'s reuse cases ("": none)."""
     if name in COMBINERS:
@@ -132,16 +169,20 @@ def _op_check(  # noqa: PLR0917 - one row of the catalogue, read as a table
     *,
     self_reuse: bool = False,
 ) -> Check:
-    """An op check: single uses of the op, then its input used twice once a combiner passed."""
+    """An op check: single uses of the op, nested ones, and its input used twice.
+
+    The reuse cases need a combiner that passed; ops in :data:`_NOT_NESTED` are not nested.
+    """
 
     def programs(passed: Collection[str]) -> st.SearchStrategy[Program]:
         symbols = _combiners(name, passed)
-        if not symbols:
-            return single
-        forms = [1, 0, 2] if self_reuse else [1, 0]  # f(a) * f(a) first: it names the op
-        return st.one_of(
-            single, st.builds(reused, single, st.sampled_from(forms), st.just(symbols))
-        )
+        forms = [single]
+        if name not in _NOT_NESTED:
+            forms.append(single.map(nested).filter(_moderate))
+        if symbols:
+            reuses = [1, 0, 2] if self_reuse else [1, 0]  # f(a) * f(a) first: it names the op
+            forms.append(st.builds(reused, single, st.sampled_from(reuses), st.just(symbols)))
+        return st.one_of(*forms)
 
     depends = frozenset() if name in COMBINERS else frozenset(COMBINERS)
     return Check(name, op, "op", rule, probe, programs, doc=doc, depends=depends)
@@ -162,6 +203,9 @@ def first_cases(check: Check, passed: Collection[str]) -> list[Program]:
     if check.kind == "op" and symbols:
         forms = [1, 0, 2] if check.probe["ops"][0][0] == "bin" else [1, 0]
         cases += [reused(check.probe, form, symbols) for form in forms]
+    if check.kind == "op" and check.name not in _NOT_NESTED:
+        twice = nested(check.probe)
+        cases += [twice] if _moderate(twice) else []
     return cases
 
 

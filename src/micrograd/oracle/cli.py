@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import argparse
 import ast
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from micrograd.oracle.formats import FILE_FORMATS
+
 if TYPE_CHECKING:
-    from micrograd.oracle.runner import Target
+    from micrograd.oracle.assignment import Assignment
+    from micrograd.oracle.scoring import Graded
     from micrograd.oracle.suite import Options
 
-__all__ = ["add_parser", "run_check", "run_grade"]
+__all__ = [
+    "add_parser",
+    "run_assignment_init",
+    "run_check",
+    "run_grade",
+    "run_gradescope_autograder",
+]
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -59,20 +67,25 @@ def _names(text: str) -> frozenset[str]:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``check`` and ``grade``."""
-    parser.add_argument("--seed", type=int, default=0, help="seeds the cases (default: 0)")
+    parser.add_argument(
+        "--assignment",
+        type=Path,
+        metavar="FILE",
+        help="the course's assignment file (micrograd-ref assignment init writes one): the "
+        "checks that count, their points, the seed, cases and time limits",
+    )
+    parser.add_argument("--seed", type=int, help="seeds the cases (default: 0)")
     parser.add_argument(
         "--max-examples",
         type=_positive_int,
-        default=100,
         metavar="N",
         help="cases per check besides the first (default: 100)",
     )
     parser.add_argument(
         "--timeout",
         type=_positive_float,
-        default=5.0,
         metavar="SECONDS",
-        help="per check, shrinking included (default: 5); a check's first case gets 1 s",
+        help="seconds the engine may take per check (default: 5); a check's first case gets 1 s",
     )
     parser.add_argument(
         "--require",
@@ -84,6 +97,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--strict",
         action="store_true",
+        default=None,
         help="count the edge group (extreme inputs, backward twice, deep chains) in the verdict",
     )
     parser.add_argument(
@@ -98,7 +112,6 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--backward",
-        default="backward",
         metavar="NAME",
         help="the method that backpropagates (default: backward), or a function of the "
         "engine's module called with the root, e.g. backprop or back_prop",
@@ -106,7 +119,6 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--leaf-kwargs",
         type=_keywords,
-        default=(),
         metavar="KEY=VALUE,...",
         help="keyword arguments every leaf is made with, e.g. requires_grad=True",
     )
@@ -119,7 +131,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``check`` and ``grade`` on the subparsers of ``micrograd-ref``."""
+    """Register ``check``, ``grade`` and ``assignment`` on the subparsers of ``micrograd-ref``."""
     check = commands.add_parser(
         "check",
         help="check your own micrograd engine against the reference",
@@ -133,24 +145,29 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="TARGET",
         help="also check this nn module's MLP (nn.py or nn.py:MLP) against the reference's",
     )
-    check.add_argument("--json", type=Path, metavar="FILE", help="write a JSON report")
-    check.add_argument(
-        "--gradescope", type=Path, metavar="FILE", help="write Gradescope's results.json"
-    )
+    for file_format in FILE_FORMATS:
+        check.add_argument(
+            f"--{file_format.name}", type=Path, metavar="FILE", help=file_format.help
+        )
     _add_common(check)
     check.set_defaults(func=run_check)
 
     grade = commands.add_parser(
         "grade",
         help="grade many submissions in parallel (for teachers)",
-        description="Run 'check' on every submission: each TARGET is an engine file, or a "
-        "folder holding one submission per .py file or per subfolder (with --file in it).",
+        description="Run 'check' on every submission and print a line for each as it "
+        "finishes. Each TARGET is an engine file or notebook, or a folder holding one "
+        "submission per file or per subfolder. Writes a report per submission and "
+        "grades.csv into --out. Exit status: 0 every submission passed, 1 one did not, "
+        "2 nothing could be graded (a missing target, an --out folder in use).",
     )
     grade.add_argument("targets", nargs="+", metavar="TARGET")
     grade.add_argument(
         "--file",
         default="engine.py",
-        help="the engine's file name inside each submission folder (default: engine.py)",
+        metavar="GLOB",
+        help="the engine's file in each submission folder, a name or a glob (default: "
+        "engine.py, else micrograd/engine.py, else the one file defining the class)",
     )
     grade.add_argument(
         "--class", dest="class_name", default="Value", help="the class to grade (default: Value)"
@@ -159,24 +176,89 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--out",
         type=Path,
         default=Path("grading"),
-        help="folder for the reports (default: grading)",
+        help="a new folder for the reports (default: grading)",
+    )
+    grade.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into --out even if it holds files (those of earlier runs are replaced)",
     )
     grade.add_argument("--jobs", type=_positive_int, default=2, help="parallel runs (default: 2)")
     grade.add_argument(
         "--nn-file",
         default="",
-        metavar="NAME",
-        help="the nn module's file name inside each submission folder, e.g. nn.py, for --nn",
+        metavar="GLOB",
+        help="the nn module's file in each submission folder, e.g. nn.py or micrograd/nn.py "
+        "(default: the assignment's, else none)",
     )
+    for file_format in FILE_FORMATS[1:]:  # the JSON report is always written
+        grade.add_argument(
+            f"--{file_format.name}",
+            action="store_true",
+            help=f"also write each submission's {file_format.help} (<name>{file_format.suffix})",
+        )
     _add_common(grade)
     grade.set_defaults(func=run_grade)
 
+    assignment = commands.add_parser(
+        "assignment",
+        help="write an assignment file (for teachers)",
+        description="Manage assignment files: what counts, its points, seed and time limits.",
+    )
+    verbs = assignment.add_subparsers(dest="verb", metavar="VERB", required=True)
+    init = verbs.add_parser(
+        "init",
+        help="write the default assignment file, commented, to edit",
+        description="Write the default assignment file: every check of the catalogue at one "
+        "point, the edge group reported but not counted.",
+    )
+    init.add_argument("file", nargs="?", type=Path, default=Path("assignment.toml"), metavar="FILE")
+    init.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    init.set_defaults(func=run_assignment_init)
 
-def _options(args: argparse.Namespace) -> Options:
+    autograder = commands.add_parser(
+        "gradescope-autograder",
+        help="write a complete Gradescope autograder zip (for teachers)",
+        description="Write a Gradescope autograder: setup.sh, run_autograder, the "
+        "assignment file and micrograd-ref itself as a wheel, installed from the zip.",
+    )
+    autograder.add_argument(
+        "--assignment", type=Path, metavar="FILE", help="the assignment (default: the default)"
+    )
+    autograder.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=Path("autograder.zip"),
+        metavar="ZIP",
+        help="where to write it (default: autograder.zip)",
+    )
+    autograder.set_defaults(func=run_gradescope_autograder)
+
+
+_SETTABLE = {  # option: (Assignment field, default when neither the file nor the option says)
+    "seed": "seed",
+    "max_examples": "max_examples",
+    "timeout": "timeout",
+    "strict": "edge",
+    "backward": "backward",
+    "leaf_kwargs": "leaf_kwargs",
+}
+
+
+def _settings(args: argparse.Namespace) -> tuple[Assignment, Options]:
+    """The assignment (the file's, or the default) and the run's options, from ``args``.
+
+    With ``--assignment``, the file decides what it can: giving one of its
+    settings on the command line too is a usage error, so that a student's
+    self-check and the teacher's grading cannot quietly differ. ``args`` gets
+    the resolved values of those settings.
+    """
+    from micrograd.oracle import assignment as files  # noqa: PLC0415 - needs Hypothesis
     from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - needs Hypothesis
     from micrograd.oracle.suite import Options  # noqa: PLC0415 - needs Hypothesis
 
-    known = {c.name for c in CATALOGUE} | {"nn_mlp"}
+    known = {c.name for c in CATALOGUE} | {files.NN_CHECK}
     for flag, names in (("--require", args.require), ("--only", args.only)):
         unknown = sorted(set(names) - known)
         if unknown:
@@ -184,25 +266,52 @@ def _options(args: argparse.Namespace) -> Options:
             raise _UsageError(
                 f"{flag}: no check named {', '.join(unknown)}; the checks are {every}"
             )
-    return Options(
-        seed=args.seed,
-        max_examples=args.max_examples,
-        timeout=args.timeout,
+    if args.assignment is None:
+        chosen = files.Assignment.default()
+    else:
+        try:
+            chosen = files.load(args.assignment)
+        except files.AssignmentError as exc:
+            raise _UsageError(str(exc)) from exc
+        given = [option for option in _SETTABLE if getattr(args, option) is not None]
+        if given:
+            flags = ", ".join("--" + option.replace("_", "-") for option in given)
+            raise _UsageError(
+                f"{flags}: set by the assignment file {args.assignment}; leave it out, or "
+                "change the file"
+            )
+    changes = {
+        field: getattr(args, option)
+        for option, field in _SETTABLE.items()
+        if getattr(args, option) is not None
+    }
+    chosen = replace(chosen, **changes)
+    for option, field in _SETTABLE.items():
+        setattr(args, option, getattr(chosen, field))
+    options = Options(
+        seed=chosen.seed,
+        max_examples=chosen.max_examples,
+        timeout=chosen.timeout,
         require=args.require,
         use_torch=args.torch,
         only=args.only,
-        strict=args.strict,
+        strict=chosen.edge,
+        assignment="" if args.assignment is None else str(args.assignment),
     )
+    return chosen, options
 
 
 class _UsageError(Exception):
     """A bad option or target: exit status 2 with a one-line message."""
 
 
-def _write(path: Path | None, data: dict[str, Any]) -> None:
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+def _write_files(args: argparse.Namespace, graded: Graded) -> None:
+    """Write every report file asked for (``--json FILE`` …), each in its format."""
+    for file_format in FILE_FORMATS:
+        path: Path | None = getattr(args, file_format.name, None)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(file_format.renderer().render(graded), encoding="utf-8")
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -210,72 +319,88 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         import hypothesis  # noqa: F401, PLC0415 - probe for the oracle extra
     except ImportError:  # pragma: no cover - the test sessions install Hypothesis
-        return _fail(
-            args, "micrograd-ref check needs Hypothesis: pip install 'micrograd-ref[oracle]'"
+        sys.stderr.write(
+            "micrograd-ref: error: check needs Hypothesis: pip install 'micrograd-ref[oracle]'\n"
         )
-    from micrograd.oracle import report  # noqa: PLC0415 - needs Hypothesis
-    from micrograd.oracle.runner import LoadError  # noqa: PLC0415
+        return EXIT_USAGE
+    from micrograd.oracle import scoring  # noqa: PLC0415 - needs Hypothesis
+    from micrograd.oracle.formats import text  # noqa: PLC0415 - needs Hypothesis
+    from micrograd.oracle.runner import LoadError, build_target  # noqa: PLC0415
     from micrograd.oracle.suite import run_suite  # noqa: PLC0415 - needs Hypothesis
 
     try:
-        options = _options(args)
-        target = make_target(args.target, args.nn, args)
+        chosen, options = _settings(args)
+    except _UsageError as exc:
+        return _fail(str(exc))
+    try:
+        target = build_target(
+            args.target,
+            args.nn,
+            paths=tuple(args.path),
+            backward=args.backward,
+            leaf_kwargs=args.leaf_kwargs,
+        )
         suite = run_suite(target, options)
-    except (_UsageError, LoadError) as exc:
-        return _fail(args, str(exc), getattr(exc, "trace", ""), getattr(exc, "output", ""))
-    except Exception as exc:  # pragma: no cover - a bug of ours; Gradescope still gets a file
-        _write(args.gradescope, report.gradescope_error(f"the grader itself failed: {exc!r}"))
+    except LoadError as exc:
+        _write_files(args, scoring.grade(chosen, None, error=str(exc)))
+        return _fail(str(exc), exc.trace, exc.output)
+    except Exception as exc:  # pragma: no cover - a bug of ours; every file is still written
+        _write_files(args, scoring.grade(chosen, None, error=f"the grader failed: {exc!r}"))
         raise
-    sys.stdout.write(report.table(suite))
-    _write(args.json, report.to_json(suite))
-    _write(args.gradescope, report.gradescope(suite))
+    graded = scoring.grade(chosen, suite)
+    sys.stdout.write(text.render(graded))
+    _write_files(args, graded)
     return EXIT_PASSED if suite.passed else EXIT_FAILED
 
 
-def make_target(text: str, nn_text: str | None, args: argparse.Namespace) -> Target:
-    """The target of ``check`` (and of each submission of ``grade``), with its nn module.
-
-    Raises:
-        LoadError: If either cannot be found.
-    """
-    from micrograd.oracle.runner import parse_target, same_notebook  # noqa: PLC0415
-
-    needs = (
-        ("MLP",)
-        if nn_text is not None and nn_text.split(":")[0] == text.split(":", maxsplit=1)[0]
-        else ()
-    )
-    target = parse_target(text, paths=tuple(args.path), needs=needs)
-    nn = None
-    if nn_text:
-        nn = same_notebook(
-            target, parse_target(nn_text, paths=tuple(args.path), default_class="MLP")
-        )
-    return replace(target, nn=nn, leaf_kwargs=args.leaf_kwargs, backward=args.backward)
-
-
-def _fail(args: argparse.Namespace, message: str, trace: str = "", output: str = "") -> int:
-    """Report a usage or load error on stderr (with where it was raised), and the report files."""
+def _fail(message: str, trace: str = "", output: str = "") -> int:
+    """Report a usage or load error on stderr, with where it was raised and what was printed."""
     sys.stderr.write(f"micrograd-ref: error: {message}\n")
     if trace.strip():
         sys.stderr.write("where your code raised it:\n" + trace.rstrip() + "\n")
     if output.strip():
         lines = output.strip().splitlines()
         sys.stderr.write("it printed:\n" + "\n".join("    " + x for x in lines[-20:]) + "\n")
-    _write(getattr(args, "json", None), {"passed": False, "error": message, "checks": []})
-    if getattr(args, "gradescope", None) is not None:
-        from micrograd.oracle.report import gradescope_error  # noqa: PLC0415
-
-        _write(args.gradescope, gradescope_error(message))
     return EXIT_USAGE
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    """``micrograd-ref grade``: check every submission in parallel; print a summary table."""
-    from micrograd.oracle.grade import grade  # noqa: PLC0415 - needs Hypothesis
+    """``micrograd-ref grade``: check every submission in parallel; print a line for each."""
+    from micrograd.oracle.grade import GradeError, grade  # noqa: PLC0415 - needs Hypothesis
 
     try:
-        _options(args)
-    except _UsageError as exc:
-        return _fail(args, str(exc))
-    return grade(args)
+        chosen, _ = _settings(args)
+        return grade(args, chosen)
+    except (_UsageError, GradeError) as exc:
+        return _fail(str(exc))
+
+
+def run_gradescope_autograder(args: argparse.Namespace) -> int:
+    """``micrograd-ref gradescope-autograder``: write the autograder zip."""
+    from micrograd.oracle import assignment as files  # noqa: PLC0415 - needs Hypothesis
+    from micrograd.oracle import autograder  # noqa: PLC0415 - needs Hypothesis
+
+    try:
+        chosen = (
+            files.Assignment.default() if args.assignment is None else files.load(args.assignment)
+        )
+        names = autograder.build(args.assignment, chosen, args.out)
+    except (files.AssignmentError, LookupError) as exc:
+        return _fail(str(exc))
+    sys.stdout.write(
+        f"wrote {args.out} ({', '.join(names)}): upload it as the assignment's autograder; "
+        f"it grades out of {chosen.max_score:g} points\n"
+    )
+    return EXIT_PASSED
+
+
+def run_assignment_init(args: argparse.Namespace) -> int:
+    """``micrograd-ref assignment init``: write the commented default assignment file."""
+    from micrograd.oracle.assignment import default_text  # noqa: PLC0415 - needs Hypothesis
+
+    path: Path = args.file
+    if path.exists() and not args.force:
+        return _fail(f"{path} exists; give another name, or --force to overwrite it")
+    path.write_text(default_text(), encoding="utf-8")
+    sys.stdout.write(f"wrote {path}: every check at one point; edit it, then pass --assignment\n")
+    return EXIT_PASSED

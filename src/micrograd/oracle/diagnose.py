@@ -3,22 +3,53 @@
 Each diagnosis compares the student's numbers with what a known mistake
 would give on the same graph, computed from the reference engine's own
 gradients: the contribution of every edge into a leaf. It names the mistake
-only when the student's numbers are exactly what that mistake gives.
+only when the student's numbers are exactly what that mistake gives. Where
+another fault can give the same numbers (a node missing from the graph drops a
+use's share as a replaced gradient does), the finding carries a follow-up
+:class:`Probe` that the student's engine must fail as the mistake predicts.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Final
 
 from micrograd.engine import Value
 from micrograd.oracle.compare import Tolerance, expected, register_name
-from micrograd.oracle.worker import build, method_for
+from micrograd.oracle.worker import build, method_for, operands
 
-__all__ = ["diagnose", "edge_contributions", "walk"]
+__all__ = ["Finding", "Probe", "diagnose", "edge_contributions", "walk"]
 
 Program = dict[str, Any]
 Result = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A follow-up program on which the mistake gives one gradient and a correct engine another."""
+
+    program: Program
+    """What to run on the student's engine."""
+    leaf: int
+    """The leaf whose gradient tells."""
+    mistaken: float
+    """Its gradient under the mistake."""
+    correct: float
+    """Its gradient in a correct engine."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A misconception whose numbers are exactly the student's."""
+
+    kind: str
+    """``"swapped"``, ``"walk"``, ``"kept_interior"`` or ``"replaced"``."""
+    message: str
+    """What it is, in a student's words."""
+    probe: Probe | None = None
+    """When set, the finding stands only if the student's engine gives ``probe.mistaken``."""
+
 
 _MAX_EDGES: Final = 10  # subsets of at most this many edges into one leaf are tried
 _COMPOSITE: Final = frozenset(
@@ -50,8 +81,8 @@ def _op_name(program: Program, register: int) -> str:
     return name if name.startswith("__") else f"{name}()"
 
 
-def diagnose(program: Program, want: Result, got: Result, tol: Tolerance) -> str | None:
-    """The misconception that gives exactly ``got`` on ``program``, in a student's words, or None.
+def diagnose(program: Program, want: Result, got: Result, tol: Tolerance) -> Finding | None:
+    """The misconception that gives exactly ``got`` on ``program``, or None.
 
     In turn: a reflected operator with its operands swapped (a wrong value);
     a walk of the graph that visits a node twice or runs the nodes' backward
@@ -62,18 +93,20 @@ def diagnose(program: Program, want: Result, got: Result, tol: Tolerance) -> str
     if "error" in got or "error" in want:
         return None
     if not all(tol.close(g, w) for g, w in zip(got["data"], want["data"], strict=True)):
-        return _swapped_operands(program, got, tol)  # a wrong value: the forward pass
+        swapped = _swapped_operands(program, got, tol)  # a wrong value: the forward pass
+        return None if swapped is None else Finding("swapped", swapped)
     n = len(program["leaves"])
     wrong = [i for i in range(n) if not tol.close(got["grads"][i], want["grads"][i])]
     if not wrong or not program["ops"]:
         return None
     if program.get("backward_calls", 1) > 1:
-        return _kept_interior(program, got, tol)
+        kept = _kept_interior(program, got, tol)
+        return None if kept is None else Finding("kept_interior", kept)
     walked = _faulty_walk(program, got, tol)
     shares = edge_contributions(program)
     if walked is not None:  # unless a replaced gradient also fits: then say neither
         plausible = any(_matches(shares[i], got["grads"][i], tol) for i in wrong)
-        return None if plausible else walked
+        return None if plausible else Finding("walk", walked)
     return _replaced(program, shares, got, tol, wrong)
 
 
@@ -170,19 +203,46 @@ def _replaced(
     got: Result,
     tol: Tolerance,
     wrong: list[int],
-) -> str | None:
-    """A gradient that is the sum of only some of its edges' shares: ``=`` instead of ``+=``."""
+) -> Finding | None:
+    """A gradient that is the sum of only some of its edges' shares: ``=`` instead of ``+=``.
+
+    A node left out of the graph (an op that does not record one of its
+    inputs) drops its share too, so the finding carries a probe: the op named,
+    on leaves only, plus the leaf itself. With ``=`` in that op's backward the
+    op's share replaces the ``+``'s; a missing node does not touch it.
+    """
     for i in wrong:
         kept = _kept_edges(shares[i], got["grads"][i], tol, program)
         if kept is None:
             continue
         ops = sorted({_op_name(program, register) for register, _ in kept})
         built = " (or of an op it is built from)" if set(ops) & _COMPOSITE else ""
-        return (
+        probe = _replaced_probe(program, [register for register, _ in kept], i, tol)
+        if probe is None:
+            continue
+        message = (
             f"{register_name(i)}.grad is what {len(kept)} of its {len(shares[i])} uses give "
             f"alone: a gradient was replaced (=) instead of accumulated (+=), in the backward "
             f"of {', '.join(ops)}{built}"
         )
+        return Finding("replaced", message, probe)
+    return None
+
+
+def _replaced_probe(program: Program, kept: list[int], leaf: int, tol: Tolerance) -> Probe | None:
+    """``f(a, …) + a`` for an op ``f`` among the ``kept`` registers that reads only leaves."""
+    n = len(program["leaves"])
+    for register in kept:
+        instruction = program["ops"][register - n]
+        if not all(operand < n for operand in operands(instruction)):
+            continue
+        probe = {"leaves": program["leaves"], "ops": [instruction, ["bin", "+", n, leaf]]}
+        # The op already ran on these leaves in ``program``: the reference runs the probe too,
+        # and the op's node has an edge into ``leaf``, as it had there.
+        own = [share for node, share in edge_contributions(probe)[leaf] if node == n]
+        mistaken, right = own[-1], expected(probe)["grads"][leaf]
+        if not tol.close(mistaken, right):
+            return Probe(probe, leaf, mistaken, right)
     return None
 
 

@@ -1,75 +1,165 @@
-"""Batch grading: ``micrograd-ref check`` on many submissions in parallel processes."""
+"""Batch grading: ``micrograd-ref check`` on every submission of a class, in parallel processes.
+
+A teacher points ``grade`` at a folder as it comes out of a course platform
+(one folder or file per student, with the odd ``__MACOSX`` folder and editor
+files in it). Every submission gets its reports under its own name, and the
+class gets ``grades.csv``: one row per submission, one column per check.
+Nothing is written until every target has been found and the results folder
+is known to be free.
+"""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import csv
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Final
 
-from micrograd.oracle.checks import CATALOGUE
-from micrograd.oracle.suite import STATUSES
+from micrograd.oracle.assignment import Assignment
+from micrograd.oracle.formats import FILE_FORMATS
+from micrograd.oracle.scoring import grade as score_of
 from micrograd.oracle.targets import find_engine
 
-__all__ = ["Submission", "find_submissions", "grade"]
+__all__ = ["GradeError", "Submission", "find_submissions", "grade"]
+
+_SKIPPED_NAMES: Final = re.compile(r"^(__MACOSX|__pycache__|\..*|.*~|#.*#|.*\.swp|Thumbs\.db)$")
+"""Folders and files that are never submissions: archive debris, hidden and editor files."""
+
+
+class GradeError(Exception):
+    """Nothing can be graded as asked (a missing target, a results folder in use)."""
 
 
 @dataclass(frozen=True)
 class Submission:
-    """One student's engine."""
+    """One student's hand-in."""
 
     name: str
-    """A file-name-safe name for its reports."""
+    """Its name as handed in: the folder's or the file's (``ada``, ``dee.py``)."""
+    report: str
+    """The stem of its report files: ``name`` made safe for a file name, unique in the run."""
     target: str
-    """What ``check`` is run on (``path.py:Class``), or "" when the engine file is missing."""
+    """What ``check`` is run on (``path:Class``), or "" when none was found."""
     nn: str = ""
-    """The submission's nn module for ``--nn``, or "" (none asked for, or none there)."""
+    """Its nn module for ``--nn``, or "" (none asked for, or none there)."""
+    problem: str = ""
+    """Why it has no target ("" when it has one)."""
 
 
 def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "submission"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_.") or "submission"
+
+
+def _one(folder: Path, pattern: str) -> tuple[Path | None, str]:
+    """The one file in ``folder`` matching ``pattern`` (a name or a glob), or why there is none."""
+    found = sorted(p for p in folder.glob(pattern) if p.is_file())
+    if len(found) > 1:
+        names = ", ".join(str(p.relative_to(folder)) for p in found[:5])
+        return None, f"several files match {pattern}: {names}"
+    return (found[0], "") if found else (None, f"no {pattern}")
+
+
+def _folder_submission(
+    folder: Path, file_glob: str, class_name: str, nn_glob: str
+) -> tuple[str, str, str]:
+    """``(target, nn target, problem)`` of a submission folder."""
+    engine, problem = _one(folder, file_glob)
+    if engine is None and not any(ch in file_glob for ch in "*?["):
+        try:  # not where --file says: micrograd/engine.py, or the one file defining the class
+            engine, problem = find_engine(folder, class_name), ""
+        except LookupError as exc:
+            problem = f"no {file_glob}, and {exc}"
+    if engine is None:
+        return "", "", problem
+    nn = ""
+    if nn_glob:
+        module, _ = _one(folder, nn_glob)
+        nn = f"{module}:MLP" if module is not None else ""
+    return f"{engine}:{class_name}", nn, ""
 
 
 def find_submissions(
-    targets: list[str], file_name: str, class_name: str, nn_file: str = ""
-) -> list[Submission]:
-    """The submissions named by ``targets``: files, or folders of files or of folders.
+    targets: list[str], file_glob: str, class_name: str, nn_glob: str = ""
+) -> tuple[list[Submission], list[str]]:
+    """The submissions named by ``targets``, and the entries skipped (with why), in order.
 
-    A submission folder's engine is ``file_name`` in it or, failing that, the
-    one file :func:`~micrograd.oracle.targets.find_engine` finds there
-    (``micrograd/engine.py``, a notebook …); ``nn_file`` (when given and
-    present) is its nn module.
+    A target is an engine file or notebook (one submission), or a folder of
+    submissions: each subfolder is one (its engine is ``file_glob`` in it or,
+    failing that, :func:`~micrograd.oracle.targets.find_engine` finds it:
+    ``micrograd/engine.py``, the one file defining the class), and so is each
+    ``.py`` or ``.ipynb`` file. Archive debris (``__MACOSX``), hidden and
+    editor files and other files are skipped. Report names are unique: beside
+    ``ada/``, ``ada.py``'s reports are ``ada.py.json`` …, and names that are
+    still the same once made safe for a file name get ``-2``, ``-3``.
+
+    Raises:
+        GradeError: If a target does not exist.
     """
-    found: list[Submission] = []
+    missing = [t for t in targets if not Path(t).exists()]
+    if missing:
+        raise GradeError(f"no such file or folder: {', '.join(missing)}; nothing was written")
+    found: list[tuple[str, str, str, str]] = []  # name, target, nn, problem
+    skipped: list[str] = []
     for text in targets:
         path = Path(text)
-        if not path.is_dir():
-            found.append(Submission(_safe(path.stem), f"{path}:{class_name}"))
+        if path.is_file():
+            found.append((path.name, f"{path}:{class_name}", "", ""))
             continue
-        for entry in sorted(path.iterdir()):
-            if entry.is_dir():
-                engine = entry / file_name
-                if not engine.is_file():
-                    with contextlib.suppress(LookupError):  # none, or several: reported as missing
-                        engine = find_engine(entry, class_name)
-                target = f"{engine}:{class_name}" if engine.is_file() else ""
-                nn = entry / nn_file if nn_file else None
-                nn_target = f"{nn}:MLP" if nn is not None and nn.is_file() else ""
-                found.append(Submission(_safe(entry.name), target, nn_target))
+        for entry in sorted(path.iterdir(), key=lambda p: (p.name.casefold(), p.name)):
+            if _SKIPPED_NAMES.match(entry.name):
+                skipped.append(f"{entry.name} (not a submission: archive, hidden or editor file)")
+            elif entry.is_dir():
+                target, nn, problem = _folder_submission(entry, file_glob, class_name, nn_glob)
+                found.append((entry.name, target, nn, problem))
             elif entry.suffix in (".py", ".ipynb"):
-                found.append(Submission(_safe(entry.stem), f"{entry}:{class_name}"))
-    return found
+                found.append((entry.name, f"{entry}:{class_name}", "", ""))
+            else:
+                skipped.append(f"{entry.name} (not a .py or .ipynb file, nor a folder)")
+    used: set[str] = set()
+    submissions = []
+    for name, target, nn, problem in found:
+        stem = _safe(Path(name).stem if name.endswith((".py", ".ipynb")) else name)
+        if stem in used:
+            stem = _safe(name)
+        report, n = stem, 1
+        while report in used:
+            n += 1
+            report = f"{stem}-{n}"
+        used.add(report)
+        submissions.append(Submission(name, report, target, nn, problem))
+    return submissions, skipped
 
 
-def _command(args: argparse.Namespace, submission: Submission, report: Path) -> list[str]:
-    words = [sys.executable, "-m", "micrograd", "check", submission.target, "--json", str(report)]
-    words += ["--seed", str(args.seed), "--max-examples", str(args.max_examples)]
-    words += ["--timeout", str(args.timeout)]
+def _command(args: argparse.Namespace, submission: Submission, out: Path) -> list[str]:
+    """The ``check`` command line of one submission, with the report files it writes."""
+    words = [sys.executable, "-m", "micrograd", "check", submission.target]
+    words += ["--json", str(out / f"{submission.report}.json")]
+    for file_format in FILE_FORMATS[1:]:
+        if getattr(args, file_format.name):
+            words += [
+                f"--{file_format.name}",
+                str(out / f"{submission.report}{file_format.suffix}"),
+            ]
+    if args.assignment is not None:
+        words += ["--assignment", str(args.assignment)]
+    else:
+        words += ["--seed", str(args.seed), "--max-examples", str(args.max_examples)]
+        words += ["--timeout", str(args.timeout)]
+        if args.strict:
+            words.append("--strict")
+        if args.backward != "backward":
+            words += ["--backward", args.backward]
+        if args.leaf_kwargs:
+            words += ["--leaf-kwargs", ",".join(f"{k}={v!r}" for k, v in args.leaf_kwargs)]
     for flag, names in (("--require", args.require), ("--only", args.only)):
         if names:
             words += [flag, ",".join(sorted(names))]
@@ -77,66 +167,134 @@ def _command(args: argparse.Namespace, submission: Submission, report: Path) -> 
         words += ["--path", path]
     if not args.torch:
         words.append("--no-torch")
-    if args.strict:
-        words.append("--strict")
-    if args.backward != "backward":
-        words += ["--backward", args.backward]
-    if args.leaf_kwargs:
-        words += ["--leaf-kwargs", ",".join(f"{k}={v!r}" for k, v in args.leaf_kwargs)]
     if submission.nn:
         words += ["--nn", submission.nn]
     return words
 
 
-def _run_one(args: argparse.Namespace, submission: Submission) -> dict[str, object]:
-    """Check one submission in its own process; returns its summary row."""
+def _write_failed(
+    args: argparse.Namespace, assignment: Assignment, submission: Submission, why: str, out: Path
+) -> None:
+    """Every report file of a submission that could not be graded: all its checks score 0."""
+    graded = score_of(assignment, None, error=why)
+    for file_format in FILE_FORMATS:
+        if file_format.name == "json" or getattr(args, file_format.name, False):
+            path = out / f"{submission.report}{file_format.suffix}"
+            path.write_text(file_format.renderer().render(graded), encoding="utf-8")
+
+
+def _run_one(
+    args: argparse.Namespace, assignment: Assignment, submission: Submission
+) -> dict[str, Any]:
+    """Check one submission in its own process; its row of the summary."""
     out: Path = args.out
-    row: dict[str, object] = {"submission": submission.name, "target": submission.target}
-    if not submission.target:
-        row.update(exit=2, verdict=f"no {args.file}")
-        (out / f"{submission.name}.txt").write_text(f"no {args.file} in this submission\n")
-        return row
-    report = out / f"{submission.name}.json"
-    budget = (len(CATALOGUE) + 2) * (args.timeout + 8.0) + 30.0  # probe, narrowing, restart
-    try:
-        done = subprocess.run(
-            _command(args, submission, report),
-            capture_output=True,
+    started = time.monotonic()
+    row: dict[str, Any] = {
+        "submission": submission.name,
+        "report": submission.report,
+        "target": submission.target,
+    }
+    text, code = submission.problem, 2
+    if submission.target:
+        limit = assignment.submission_timeout
+        process = subprocess.Popen(
+            _command(args, submission, out),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
-            timeout=budget,
-            check=False,
+            start_new_session=True,  # so that a hang is killed with everything it started
         )
-        text, code = done.stdout + done.stderr, done.returncode
-    except subprocess.TimeoutExpired:  # pragma: no cover - check bounds its own time
-        text, code = f"grading took longer than {budget:g} s\n", 1
-    (out / f"{submission.name}.txt").write_text(text, encoding="utf-8")
-    row["exit"] = code
-    if code == 2 or not report.is_file():
-        errors = [line for line in text.splitlines() if line.startswith("micrograd-ref: error")]
-        row["verdict"] = errors[0] if errors else (text.strip().splitlines() or ["?"])[-1]
-        return row
+        try:
+            text, _ = process.communicate(timeout=limit)
+            code = process.returncode
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            text, code = f"grading took longer than the assignment's {limit:g} s\n", 124
+    (out / f"{submission.report}.txt").write_text(text, encoding="utf-8")
+    report = out / f"{submission.report}.json"
+    if code not in (0, 1, 2) or not report.is_file():
+        why = text.strip().splitlines()[-1] if text.strip() else f"check exited with {code}"
+        _write_failed(args, assignment, submission, why, out)
     data = json.loads(report.read_text(encoding="utf-8"))
-    row.update(data["summary"])
-    row["verdict"] = "passed" if data["passed"] else "FAILED"
+    errors = [line for line in text.splitlines() if line.startswith("micrograd-ref: error")]
+    verdict = "passed" if data.get("passed") else "FAILED"
+    if "error" in data:
+        verdict = (errors or [str(data["error"])])[0].removeprefix("micrograd-ref: error: ")
+    row.update(
+        exit=code,
+        score=data["score"],
+        max_score=data["max_score"],
+        points={name: p["points"] for name, p in data["points"].items()},
+        verdict=verdict,
+        seconds=round(time.monotonic() - started, 1),
+    )
     return row
 
 
-def grade(args: argparse.Namespace) -> int:
-    """Grade every submission; print one summary table; 0 when every submission passed."""
-    submissions = find_submissions(args.targets, args.file, args.class_name, args.nn_file)
+def grade(args: argparse.Namespace, assignment: Assignment) -> int:
+    """Grade every submission; a line for each as it finishes, then the summary and grades.csv.
+
+    Raises:
+        GradeError: If a target does not exist, or ``--out`` holds files and
+            ``--overwrite`` was not given; nothing is written then.
+    """
+    nn_glob = args.nn_file or assignment.nn_file
+    submissions, skipped = find_submissions(args.targets, args.file, args.class_name, nn_glob)
     if not submissions:
-        sys.stderr.write("micrograd-ref: error: no submissions found\n")
-        return 2
-    args.out.mkdir(parents=True, exist_ok=True)
+        raise GradeError(f"no submissions found in {', '.join(args.targets)}")
+    out: Path = args.out
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.overwrite:
+        raise GradeError(
+            f"--out {out} already holds files; name a new folder, or give --overwrite to "
+            "replace an earlier run's; nothing was written"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    print(
+        f"grading {len(submissions)} submissions, {args.jobs} at a time, out of "
+        f"{assignment.max_score:g} points; reports in {out}/",
+        flush=True,
+    )
+    for entry in skipped:
+        print(f"skipped: {entry}", flush=True)
+    width = max(len(s.name) for s in submissions)
+    rows: dict[str, dict[str, Any]] = {}
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        rows = list(pool.map(lambda s: _run_one(args, s), submissions))
-    columns = ["submission", *STATUSES, "verdict"]
-    cells = [[str(row.get(c, "-")) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    passed = sum(row.get("verdict") == "passed" for row in rows)
-    lines += ["", f"{passed} of {len(rows)} submissions passed; reports in {args.out}/"]
-    sys.stdout.write("\n".join(lines) + "\n")
-    (args.out / "summary.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
-    return 0 if passed == len(rows) else 1
+        futures: dict[Future[dict[str, Any]], Submission] = {
+            pool.submit(_run_one, args, assignment, s): s for s in submissions
+        }
+        try:
+            for future in as_completed(futures):
+                row = future.result()
+                rows[row["report"]] = row
+                print(
+                    f"{row['submission'].ljust(width)}  {row['score']:g}/{row['max_score']:g}  "
+                    f"{row['seconds']:5.1f} s  {row['verdict']}",
+                    flush=True,
+                )
+        except KeyboardInterrupt:  # start no further submission; the running ones got SIGINT too
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    ordered = [rows[s.report] for s in submissions]
+    _write_csv(out / "grades.csv", ordered, list(assignment.counted()))
+    summary = {"skipped": skipped, "submissions": ordered}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    passed = sum(row["verdict"] == "passed" for row in ordered)
+    print(
+        f"{passed} of {len(ordered)} submissions passed; grades in {out / 'grades.csv'}", flush=True
+    )
+    return 0 if passed == len(ordered) else 1
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]], checks: list[str]) -> None:
+    """grades.csv: one row per submission (its name as handed in), a column per check."""
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["submission", "score", "max_score", *checks, "verdict"])
+        for row in rows:
+            points = row["points"]
+            cells = [f"{points[c]:g}" if points.get(c) is not None else "0" for c in checks]
+            writer.writerow(
+                [row["submission"], f"{row['score']:g}", f"{row['max_score']:g}", *cells,
+                 row["verdict"]]
+            )  # fmt: skip

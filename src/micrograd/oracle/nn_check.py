@@ -91,6 +91,14 @@ def grade_networks(
     words = f"hidden {layout[0]}, output {layout[1]}"
     for net, got in zip(nets, results, strict=True):
         shape = f"MLP({net['nin']}, {net['nouts']})"
+        if "error" in got and got["phase"] == "build":
+            message = (
+                f"{shape} could not be built and read the lecture's way, so the network "
+                f"cannot be compared: {got['error']}. The check needs MLP(nin, nouts), nouts "
+                "a list of layer sizes, and parameters() listing every neuron's weights, "
+                "then its bias"
+            )
+            return "unsupported", message, None, layout
         if "error" in got:
             first = {**net, "inputs": net["inputs"][:1]}
             return "error", f"{shape} raised {got['error']} ({got['phase']})", first, layout

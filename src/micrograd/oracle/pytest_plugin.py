@@ -2,12 +2,20 @@
 
 Registered through the ``pytest11`` entry point, so it is loaded by every
 pytest run where micrograd-ref is installed; it stays inert (adds no test,
-imports nothing heavy) unless ``--micrograd-impl`` is given.
+imports nothing heavy) unless ``--micrograd-impl`` is given. The engine is
+collected like a file of tests (``engine.py::tanh``): where pytest meets its
+file, or else after the other tests. pytest never imports it; the engine runs
+in the oracle's own processes only.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import shlex
+from collections.abc import Generator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,7 +24,7 @@ if TYPE_CHECKING:
     from micrograd.oracle.runner import Target
     from micrograd.oracle.suite import CheckResult, Options, SuiteResult
 
-__all__ = ["OracleItem"]
+__all__ = ["OracleEngine", "OracleItem"]
 
 
 @dataclass
@@ -28,6 +36,26 @@ class _Run:
     suite: SuiteResult | None = None
     load_error: str = ""
     results: dict[str, CheckResult] = field(default_factory=dict)
+    collected: bool = False
+    """Whether pytest collected the engine's file itself (in a folder it walked, or named)."""
+
+    @property
+    def path(self) -> Path | None:
+        """The engine's file (a notebook's ``.ipynb``), or None for a module name."""
+        if self.target.kind == "module":
+            return None
+        return Path(self.target.notebook_path or self.target.location)
+
+    def load(self) -> None:
+        """Load the engine in a process of its own and stop it, so that a load error is one error.
+
+        Raises:
+            LoadError: If the engine cannot be loaded.
+        """
+        from micrograd.oracle.runner import Worker  # noqa: PLC0415 - lazy, see module docstring
+
+        with Worker(self.target, load_timeout=max(self.options.timeout, 10.0)) as worker:
+            worker.start()
 
     def result(self, name: str) -> CheckResult | None:
         """The result of check ``name``, running the whole suite on first use (None: not loaded)."""
@@ -57,6 +85,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="check this micrograd engine (engine.py, engine.py:Value or a.module) "
         "against the reference, one test per op and property",
     )
+    group.addoption(
+        "--micrograd-assignment",
+        dest="micrograd_assignment",
+        metavar="FILE",
+        help="the course's assignment file: its seed, cases, limits and conventions "
+        "(as check --assignment), so this run draws the cases the grading does",
+    )
     group.addoption("--micrograd-seed", dest="micrograd_seed", default="0", metavar="N")
     group.addoption(
         "--micrograd-max-examples", dest="micrograd_max_examples", default="100", metavar="N"
@@ -81,6 +116,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="TARGET",
         help="also check this nn module's MLP (nn.py or nn.py:MLP) against the reference's",
     )
+    group.addoption(
+        "--micrograd-backward",
+        dest="micrograd_backward",
+        default="backward",
+        metavar="NAME",
+        help="the method that backpropagates (default: backward), or a function of the "
+        "engine's module called with the root, e.g. backprop or back_prop",
+    )
+    group.addoption(
+        "--micrograd-leaf-kwargs",
+        dest="micrograd_leaf_kwargs",
+        default="",
+        metavar="KEY=VALUE,...",
+        help="keyword arguments every leaf is made with, e.g. requires_grad=True",
+    )
 
 
 def _number(config: pytest.Config, option: str, kind: type[float], least: float) -> Any:  # noqa: ANN401 - int or float
@@ -95,24 +145,38 @@ def _number(config: pytest.Config, option: str, kind: type[float], least: float)
     return value
 
 
+def _conventions(config: pytest.Config) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """``--micrograd-backward`` and ``--micrograd-leaf-kwargs``, read as ``check`` reads them."""
+    # check's own parser of --leaf-kwargs, so that both accept the same text
+    from micrograd.oracle.cli import _keywords  # noqa: PLC0415 - lazy, see module docstring
+
+    backward = config.getoption("micrograd_backward")
+    if not backward.isidentifier():
+        raise pytest.UsageError(f"--micrograd-backward: expected a name, got {backward!r}")
+    try:
+        leaf_kwargs = _keywords(config.getoption("micrograd_leaf_kwargs"))
+    except argparse.ArgumentTypeError as exc:
+        raise pytest.UsageError(f"--micrograd-leaf-kwargs: {exc}") from exc
+    return backward, leaf_kwargs
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Validate the options where they come in; do nothing without ``--micrograd-impl``."""
     impl = config.getoption("micrograd_impl")
     if not impl:
         return
     from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - lazy, see module docstring
-    from micrograd.oracle.runner import LoadError, parse_target  # noqa: PLC0415
+    from micrograd.oracle.runner import LoadError, build_target  # noqa: PLC0415
     from micrograd.oracle.suite import Options  # noqa: PLC0415 - lazy, see module docstring
 
+    backward, leaf_kwargs = _conventions(config)
     try:
-        target = parse_target(impl)
+        target = build_target(
+            impl, config.getoption("micrograd_nn"), backward=backward, leaf_kwargs=leaf_kwargs
+        )
     except LoadError as exc:
-        raise pytest.UsageError(f"--micrograd-impl: {exc}") from exc
-    nn = config.getoption("micrograd_nn")
-    try:
-        target = replace(target, nn=parse_target(nn, default_class="MLP") if nn else None)
-    except LoadError as exc:
-        raise pytest.UsageError(f"--micrograd-nn: {exc}") from exc
+        flag = "--micrograd-nn" if exc.part == "nn" else "--micrograd-impl"
+        raise pytest.UsageError(f"{flag}: {exc}") from exc
     require = frozenset(
         n.strip() for n in config.getoption("micrograd_require").split(",") if n.strip()
     )
@@ -126,7 +190,46 @@ def pytest_configure(config: pytest.Config) -> None:
         require=require,
         strict=bool(config.getoption("micrograd_strict")),
     )
+    path = config.getoption("micrograd_assignment")
+    if path:
+        target, options = _from_assignment(config, Path(path), target, options)
     config.stash[_RUN] = _Run(target, options)
+
+
+_SET_BY_FILE = {  # option: its default, which the assignment file's value replaces
+    "micrograd_seed": "0",
+    "micrograd_max_examples": "100",
+    "micrograd_timeout": "5",
+    "micrograd_strict": False,
+    "micrograd_backward": "backward",
+    "micrograd_leaf_kwargs": "",
+}
+
+
+def _from_assignment(
+    config: pytest.Config, path: Path, target: Target, options: Options
+) -> tuple[Target, Options]:
+    """The run as the assignment file at ``path`` sets it; its settings given too: an error."""
+    from micrograd.oracle import assignment  # noqa: PLC0415 - lazy, see module docstring
+
+    given = [o for o, default in _SET_BY_FILE.items() if config.getoption(o) != default]
+    if given:
+        flags = ", ".join("--" + o.replace("_", "-") for o in given)
+        raise pytest.UsageError(f"{flags}: set by the assignment file {path}; leave it out")
+    try:
+        chosen = assignment.load(path)
+    except assignment.AssignmentError as exc:
+        raise pytest.UsageError(f"--micrograd-assignment: {exc}") from exc
+    target = replace(target, backward=chosen.backward, leaf_kwargs=chosen.leaf_kwargs)
+    options = replace(
+        options,
+        seed=chosen.seed,
+        max_examples=chosen.max_examples,
+        timeout=chosen.timeout,
+        strict=chosen.edge,
+        assignment=str(path),
+    )
+    return target, options
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -134,40 +237,58 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     run = config.stash.get(_RUN, None)
     if run is None:
         return None
-    flags = [
-        f"--micrograd-impl={run.target.spec}",
-        f"--micrograd-seed={run.options.seed}",
-        f"--micrograd-max-examples={run.options.max_examples}",
-        f"--micrograd-timeout={run.options.timeout:g}",
-    ]
+    target = run.target
+    flags = [f"--micrograd-impl={target.spec}"]
+    if run.options.assignment:
+        flags.append(f"--micrograd-assignment={run.options.assignment}")
+    else:
+        flags += [
+            f"--micrograd-seed={run.options.seed}",
+            f"--micrograd-max-examples={run.options.max_examples}",
+            f"--micrograd-timeout={run.options.timeout:g}",
+        ]
     if run.options.require:
         flags.append(f"--micrograd-require={','.join(sorted(run.options.require))}")
-    if run.options.strict:
+    if run.options.strict and not run.options.assignment:
         flags.append("--micrograd-strict")
-    if run.target.nn is not None:
-        flags.append(f"--micrograd-nn={run.target.nn.spec}")
+    if target.backward != "backward" and not run.options.assignment:
+        flags.append(f"--micrograd-backward={target.backward}")
+    if target.leaf_kwargs and not run.options.assignment:
+        pairs = ",".join(f"{key}={value!r}" for key, value in target.leaf_kwargs)
+        flags.append(f"--micrograd-leaf-kwargs={pairs}")
+    if target.nn is not None:
+        flags.append(f"--micrograd-nn={target.nn.spec}")
     return [
-        f"micrograd-ref oracle: checking {run.target.spec}",
-        f"reproduce with: pytest {' '.join(flags)}",
+        f"micrograd-ref oracle: checking {target.spec}",
+        f"reproduce with: {shlex.join(['pytest', *flags])}",
     ]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collect_file(
+    file_path: Path, parent: pytest.Collector
+) -> Generator[None, list[pytest.Collector], list[pytest.Collector]]:
+    """The engine's file, wherever pytest meets it, holds the oracle's tests (never imported)."""
+    collectors = yield
+    run = parent.config.stash.get(_RUN, None)
+    if run is None or run.path is None or file_path.resolve() != run.path:
+        return collectors
+    return [OracleEngine.from_parent(parent, name=file_path.name, path=file_path)]
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Add one test per check (before ``-k`` and ``-m`` select among them)."""
-    if config.stash.get(_RUN, None) is None:
+    """Collect the engine's tests, if pytest did not meet its file (before ``-k`` selects)."""
+    run = config.stash.get(_RUN, None)
+    if run is None or run.collected:
         return
-    from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - lazy, see module docstring
-
-    names = [check.name for check in CATALOGUE]
-    if config.stash[_RUN].target.nn is not None:
-        names.append("nn_mlp")
-    items.extend(
-        OracleItem.from_parent(session, name=f"micrograd[{name}]", check_name=name)
-        for name in names
-    )
+    path = run.path
+    name = run.target.location if path is None else path.name
+    engine = OracleEngine.from_parent(session, name=name, path=path)
+    # genitems reports the collection (counts, a load error) as for any collected file.
+    items.extend(session.genitems(engine))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -176,8 +297,61 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if run is None:
         return
 
-    kept = {item.check_name for item in session.items if isinstance(item, OracleItem)}
+    kept = {item.name for item in session.items if isinstance(item, OracleItem)}
     run.options = replace(run.options, only=frozenset(kept))  # run_suite adds what they need
+
+
+class OracleEngine(pytest.Collector):
+    """The student's engine as a collector of one test per check: ``engine.py::tanh``.
+
+    Collecting it loads the engine once, so that an engine that cannot load is
+    one collection error.
+    """
+
+    def __init__(self, *, name: str, path: Path | None, **kwargs: Any) -> None:  # noqa: ANN401 - from_parent's
+        nodeid = _node_id(kwargs["parent"], name, path)
+        super().__init__(name=name, path=path, nodeid=nodeid, **kwargs)
+
+    def collect(self) -> list[OracleItem]:
+        """One test per check, once the engine has loaded."""
+        from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - lazy, see module docstring
+
+        run = self.config.stash[_RUN]
+        run.collected = True  # pytest collects a file it met only if its args selected it
+        run.load()
+        names = [check.name for check in CATALOGUE]
+        if run.target.nn is not None:
+            names.append("nn_mlp")
+        return [OracleItem.from_parent(self, name=name) for name in names]
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,  # noqa: ANN401 - pytest types it with a private Literal
+    ) -> str:
+        """The load error and where the engine raised it, without a traceback of the grader."""
+        from micrograd.oracle.runner import LoadError  # noqa: PLC0415 - lazy, see module docstring
+
+        exc = excinfo.value
+        if not isinstance(exc, LoadError):  # pragma: no cover - a bug of ours
+            return str(super().repr_failure(excinfo))
+        text = f"could not load the engine: {exc}"
+        if exc.trace.strip():
+            text += "\nwhere your code raised it:\n" + exc.trace.rstrip()
+        if exc.output.strip():
+            lines = exc.output.strip().splitlines()[-20:]
+            text += "\nit printed:\n" + "\n".join("    " + line for line in lines)
+        return text
+
+
+def _node_id(parent: pytest.Collector, name: str, path: Path | None) -> str:
+    """The engine file's path from the rootdir (``engine.py``, ``../hw/engine.py``), or the module.
+
+    pytest shows node ids from the folder it runs in.
+    """
+    if path is None:
+        return name
+    return Path(os.path.relpath(path.resolve(), parent.config.rootpath.resolve())).as_posix()
 
 
 class OracleFailure(Exception):
@@ -185,18 +359,14 @@ class OracleFailure(Exception):
 
 
 class OracleItem(pytest.Item):
-    """One check of the oracle as a pytest test."""
-
-    def __init__(self, *, check_name: str, **kwargs: Any) -> None:  # noqa: ANN401 - from_parent's
-        super().__init__(**kwargs)
-        self.check_name = check_name
+    """One check of the oracle as a pytest test; its name is the check's."""
 
     def runtest(self) -> None:
         """Pass, skip (unsupported op) or fail with the reproducer."""
         from micrograd.oracle import report  # noqa: PLC0415 - lazy, see module docstring
 
         run = self.config.stash[_RUN]
-        result = run.result(self.check_name)
+        result = run.result(self.name)
         if result is None:
             raise OracleFailure(f"could not load the engine: {run.load_error}")
         if result.status == "passed":

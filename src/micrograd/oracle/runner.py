@@ -33,6 +33,7 @@ __all__ = [
     "Worker",
     "WorkerCrashed",
     "WorkerTimeout",
+    "build_target",
     "package_name",
     "parse_target",
 ]
@@ -61,13 +62,17 @@ class LoadError(Exception):
     """The student's engine could not be loaded: a missing file, a syntax error, no such class.
 
     ``trace`` holds the traceback lines inside the student's files and
-    ``output`` what the engine printed before it failed, when there are any.
+    ``output`` what the engine printed before it failed, when there are any;
+    ``part`` is ``"engine"``, or ``"nn"`` when the network's module is the one at fault.
     """
 
-    def __init__(self, message: str, *, trace: str = "", output: str = "") -> None:
+    def __init__(
+        self, message: str, *, trace: str = "", output: str = "", part: str = "engine"
+    ) -> None:
         super().__init__(message)
         self.trace = trace
         self.output = output
+        self.part = part
 
 
 class WorkerTimeout(Exception):
@@ -115,8 +120,8 @@ class Target:
         ran = f"code cells {cells[0]}-{cells[-1]}" if len(cells) > 1 else f"code cell {cells[0]}"
         return (
             f"{self.spec} ({ran} of {self.notebook.cells_total} ran; the cells after the last "
-            f"one defining {self.class_name} did not; shell and magic lines skipped: "
-            f"{self.notebook.skipped_lines})"
+            f"one defining {' or '.join(self.notebook.wanted) or self.class_name} did not; "
+            f"shell and magic lines skipped: {self.notebook.skipped_lines})"
         )
 
     def explain_trace(self, trace: str) -> str:
@@ -134,9 +139,14 @@ class Target:
         pattern = rf'File "{re.escape(self.location)}", line (\d+)'
         return re.sub(pattern, cell, trace)
 
-    def import_line(self, name: str | None = None) -> str:
-        """The Python line a student pastes to get the class (or ``name`` from its module)."""
-        name = name or self.class_name
+    def import_line(self) -> str:
+        """The Python line a student pastes to get the class.
+
+        With a backward that is a module function, the line imports it too.
+        """
+        name = self.class_name
+        if self.backward_is_function:
+            name += f", {self.backward}"
         if self.notebook is not None:
             last = self.notebook.cells_run[-1]
             return f"# in a new cell after code cell {last} of {Path(self.notebook_path).name}"
@@ -277,11 +287,38 @@ def _notebook_target(
     )
 
 
-def same_notebook(engine: Target, nn: Target) -> Target:
-    """``nn`` pointing at the engine's module when both come from one notebook."""
-    if engine.notebook is not None and engine.notebook_path == nn.notebook_path:
-        return replace(nn, location=engine.location, module=engine.module)
-    return nn
+def build_target(
+    engine: str,
+    nn: str | None = None,
+    *,
+    paths: tuple[str, ...] = (),
+    backward: str = "backward",
+    leaf_kwargs: tuple[tuple[str, Any], ...] = (),
+) -> Target:
+    """The target of ``check``, ``grade`` and the pytest plugin: the engine, its nn, conventions.
+
+    A notebook is run up to the last cell that defines the class, the
+    ``backward`` function when it is one (``--backward back_prop``), or the
+    ``MLP`` when ``nn`` names the same notebook; an ``nn`` in that notebook
+    is loaded from the engine's module, not run a second time.
+
+    Raises:
+        LoadError: If either cannot be found (``part`` says which).
+    """
+    needs = [backward] if backward != "backward" else []
+    if nn is not None and nn.split(":")[0] == engine.split(":", maxsplit=1)[0]:
+        needs.append("MLP")
+    target = parse_target(engine, paths=paths, needs=tuple(needs))
+    nn_target = None
+    if nn:
+        try:
+            nn_target = parse_target(nn, paths=paths, default_class="MLP")
+        except LoadError as exc:
+            exc.part = "nn"
+            raise
+        if target.notebook is not None and target.notebook_path == nn_target.notebook_path:
+            nn_target = replace(nn_target, location=target.location, module=target.module)
+    return replace(target, nn=nn_target, leaf_kwargs=leaf_kwargs, backward=backward)
 
 
 class Worker:
@@ -312,6 +349,8 @@ class Worker:
         """Whether the engine backpropagates with a module function, once loaded."""
         self.placeholders: list[str] = []
         """Packages the engine imported that are not installed here, given placeholders."""
+        self.skipped_cells: list[tuple[int, str]] = []
+        """A notebook's cells that raised while it loaded and were skipped, with the error."""
         self.starts = 0
         """How many child processes were started."""
         self._proc: subprocess.Popen[bytes] | None = None
@@ -341,8 +380,9 @@ class Worker:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
+        pipes_and_parent = [str(req_r), str(resp_w), str(os.getpid())]
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-c", BOOTSTRAP, WORKER_PATH, str(req_r), str(resp_w)],
+            [sys.executable, "-I", "-B", "-c", BOOTSTRAP, WORKER_PATH, *pipes_and_parent],
             pass_fds=(req_r, resp_w),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -367,6 +407,9 @@ class Worker:
             "leaf_kwargs": dict(self.target.leaf_kwargs),
             "backward": self.target.backward,
         }
+        if self.target.notebook is not None:
+            config["later_functions"] = [list(f) for f in self.target.notebook.later_functions]
+            config["cells"] = [list(chunk) for chunk in self.target.notebook.chunks]
         if self.target.nn is not None:
             nn = self.target.nn
             config["nn"] = {
@@ -396,6 +439,7 @@ class Worker:
         self.init_parameters = [str(p) for p in reply.get("init_parameters", [])]
         self.backward_is_function = bool(reply.get("backward_is_function", False))
         self.placeholders = [str(name) for name in reply.get("placeholders", [])]
+        self.skipped_cells = [(int(n), str(why)) for n, why in reply.get("skipped_cells", [])]
         self.load_output = str(reply.get("output", ""))
 
     def request(

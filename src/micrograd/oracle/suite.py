@@ -36,8 +36,10 @@ from micrograd.oracle.compare import (
     mismatches,
     witnesses_agree,
 )
-from micrograd.oracle.diagnose import diagnose
+from micrograd.oracle.determinism import seed_only
+from micrograd.oracle.diagnose import Finding, diagnose
 from micrograd.oracle.runner import LoadError, Target, Worker, WorkerCrashed, WorkerTimeout
+from micrograd.oracle.worker import operands
 
 __all__ = ["STATUSES", "CheckResult", "Options", "SuiteResult", "run_suite"]
 
@@ -47,6 +49,7 @@ STATUSES: Final = ("passed", "failed", "error", "timeout", "unsupported", "not_g
 """Every status a check can end with. ``not_graded``: something it depends on is broken."""
 
 _UNSUPPORTED_ERRORS: Final = frozenset({"TypeError", "NotImplementedError", "AssertionError"})
+_NUMBER_READ_AS_VALUE: Final = re.compile(r"'(int|float)' object has no attribute")
 _BATCH: Final = 64
 _PER_DRAW: Final = 10  # programs per Hypothesis example: its overhead is per example
 _PHASES: Final = {
@@ -63,6 +66,7 @@ EDGE_NAMES: Final = frozenset(c.name for c in CATALOGUE if c.kind == "edge")
 """The checks of the edge group."""
 _FAULTS: Final = frozenset({"failed", "error", "timeout"})
 _CAUSE_RULES: Final = 3  # a cause shared by checks of this many different rules is the root cause
+_WALK_RULES: Final = 2  # a faulty walk diagnosed in checks of two rules: a root cause
 
 PROBE_TIMEOUT: Final = 1.0
 """Seconds allowed for a check's first, one-op case; so that a hanging engine is graded fast."""
@@ -88,6 +92,8 @@ class Options:
     """Run only these checks (all when empty)."""
     strict: bool = False
     """Count the edge group: its failures fail the run."""
+    assignment: str = ""
+    """The assignment file these options come from ("" for none), for the rerun line."""
 
 
 @dataclass
@@ -122,6 +128,8 @@ class CheckResult:
     """A ready reproducer, for checks that are not expression programs (``nn_mlp``)."""
     diagnosis: str = ""
     """The kind of misconception the message names ("" for none), numbers masked out."""
+    finding: str = ""
+    """The kind of that misconception (see :class:`~micrograd.oracle.diagnose.Finding`), or ""."""
 
 
 @dataclass
@@ -142,6 +150,8 @@ class SuiteResult:
     """What the engine printed when imported."""
     placeholders: list[str] = field(default_factory=list)
     """Packages the engine imports that are not installed here (``matplotlib`` …): placeholders."""
+    skipped_cells: list[tuple[int, str]] = field(default_factory=list)
+    """A notebook's cells that raised while it loaded, with the error: skipped, as Jupyter does."""
     cause: CheckResult | None = None
     """One fault that breaks every check (``backward()`` hangs, changes nothing …), or None.
 
@@ -196,7 +206,8 @@ def _draw(strategy: SearchStrategy[Program], options: Options) -> list[Program]:
     def collect(programs: list[Program]) -> None:
         drawn.extend(programs)
 
-    collect()
+    with seed_only():
+        collect()
     return drawn[: options.max_examples]
 
 
@@ -219,6 +230,8 @@ class _Grader:
         """The programs of the current request, when more than one."""
         self.broke = False
         """Whether the engine hung or crashed while a failure was shrunk."""
+        self.probed: dict[str, dict[str, Any]] = {}
+        """The student's results on the diagnoses' follow-up probes, by program."""
 
     def which(self) -> str:
         """After a timeout or a crash: find the case to blame, and say how sure that is.
@@ -275,8 +288,19 @@ class _Grader:
 
         A disagreement counts only once the witnesses confirm the reference's
         numbers for this case; otherwise the case is not graded. A wrong number
-        whose cause can be told from the numbers says that cause.
+        whose cause can be told from the numbers says that cause. The time this
+        takes is the grader's own (the reference engine, the witnesses,
+        PyTorch's first import), so it moves the check's deadline: the timeout
+        measures the student's engine alone.
         """
+        started = time.monotonic()
+        try:
+            return self._grade(program, got)
+        finally:
+            self.deadline += time.monotonic() - started
+
+    def _grade(self, program: Program, got: dict[str, Any]) -> CheckResult | None:
+        """:meth:`grade`, without moving the deadline."""
         want = expected(program)
         found: list[Mismatch] = []
         if "error" in got:
@@ -291,18 +315,48 @@ class _Grader:
             message = f"{first.quantity} is {first.got!r}, expected {first.want!r}{more}"
             if program.get("reuse"):
                 message = f"with its input used twice, {message}"
+            elif program.get("nested"):
+                message = f"applied to its own result, {message}"
         if not witnesses_agree(
             program, want, self.options.tolerance, use_torch=self.options.use_torch
         ):
             self.excluded += 1
             return None
         self.cases += 1
-        why = diagnose(program, want, got, self.options.tolerance)
-        if why is not None:
-            message = why
+        finding = self._confirmed(diagnose(program, want, got, self.options.tolerance))
+        if finding is not None:
+            message = finding.message
         failure = self.result(status, message, program, want=want, got=got, found=found)
-        failure.diagnosis = re.sub(r"[-+.\de]+", "#", why or "")
+        if finding is not None:
+            failure.diagnosis = re.sub(r"[-+.\de]+", "#", finding.message)
+            failure.finding = finding.kind
         return failure
+
+    def _confirmed(self, finding: Finding | None) -> Finding | None:
+        """``finding``, once the student's engine fails its follow-up probe as predicted.
+
+        Probes are remembered, so that shrinking asks each one once; an engine
+        that hangs or crashes on one confirms nothing.
+        """
+        if finding is None or finding.probe is None:
+            return finding
+        probe = finding.probe
+        key = repr(probe.program)
+        if key not in self.probed:
+            try:
+                (got,), _ = self.worker.request([probe.program], PROBE_TIMEOUT)
+            except (WorkerTimeout, WorkerCrashed, LoadError):
+                got = {"error": "no answer"}
+            self.probed[key] = got
+        got = self.probed[key]
+        if "error" in got:
+            return None
+        grad, tol = got["grads"][probe.leaf], self.options.tolerance
+        return (
+            finding
+            if tol.close(grad, probe.mistaken) and not tol.close(grad, probe.correct)
+            else None
+        )
 
     def result(
         self,
@@ -350,7 +404,7 @@ class _Grader:
         # Shrinking is best effort: whatever find() raises (NoSuchExample when it does not
         # meet the failure again, Flaky for an engine that is not deterministic …), the
         # failure found so far stands.
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), seed_only():
             find(
                 strategy,
                 fails,
@@ -393,7 +447,7 @@ class _Grader:
 def _plainer_programs(program: Program) -> Iterator[Program]:
     """``program`` without its unused leaves, then with each leaf rounded, one at a time."""
     n = len(program["leaves"])
-    used = {i for op in program["ops"] for i in _operands(op)} | {n + len(program["ops"]) - 1}
+    used = {i for op in program["ops"] for i in operands(op)} | {n + len(program["ops"]) - 1}
     keep = [i for i in range(n) if i in used]
     if len(keep) < n:
         renumber = {old: new for new, old in enumerate([*keep, *range(n, n + len(program["ops"]))])}
@@ -408,14 +462,6 @@ def _plainer_programs(program: Program) -> Iterator[Program]:
                 leaves[i] = y
                 yield {**program, "leaves": leaves}
                 break
-
-
-def _operands(op: list[Any]) -> list[int]:
-    """The registers an instruction reads."""
-    kind = op[0]
-    if kind == "bin":
-        return [op[2], op[3]]
-    return [op[3]] if kind == "rnum" else [op[2]]
 
 
 def _renumbered(op: list[Any], renumber: dict[int, int]) -> list[Any]:
@@ -465,13 +511,18 @@ def _run_check(
     probe = first[0]
     grader.current = probe
     (got,) = grader.run([probe], timeout=PROBE_TIMEOUT)
-    if check.kind == "op" and _absent(got):
+    if check.kind == "op" and _absent(got, probe):
         status = "failed" if check.name in options.require else "unsupported"
-        why = (
-            f"Value has no {got['missing']}"
-            if "missing" in got
-            else f"raised {got['error']} on the simplest inputs"
-        )
+        if "missing" in got:
+            why = f"{grader.worker.target.class_name} has no {got['missing']}"
+        elif got["exc_type"] == "AttributeError":
+            why = (
+                f"it takes no plain numbers: raised {got['error']} on the simplest inputs "
+                f"(to take them, wrap: other = other if isinstance(other, "
+                f"{grader.worker.target.class_name}) else {grader.worker.target.class_name}(other))"
+            )
+        else:
+            why = f"raised {got['error']} on the simplest inputs"
         result = grader.result(status, why, probe)
         if status == "failed":
             result.want = expected(probe)
@@ -480,7 +531,9 @@ def _run_check(
     failure = grader.grade(probe, got)
     if failure is not None:
         return failure
+    started = time.monotonic()
     programs = first[1:] + _draw(strategy, options)
+    grader.deadline += time.monotonic() - started  # drawing is the grader's time too
     for start in range(0, len(programs), _BATCH):
         batch = programs[start : start + _BATCH]
         grader.current, grader.batch = batch[0], batch
@@ -497,11 +550,26 @@ def _run_check(
     return grader.result("passed", message)
 
 
-def _absent(got: dict[str, Any]) -> bool:
-    """Whether the probe's result means the op is not there at all."""
+def _absent(got: dict[str, Any], probe: Program) -> bool:
+    """Whether the probe's result means the op is not there at all.
+
+    Besides a missing method and the errors of :data:`_UNSUPPORTED_ERRORS`, an
+    op with a number operand (``a + 2``, ``2 * a``) that reads the number as
+    a Value (``'int' object has no attribute 'data'``) does not take numbers:
+    the lecture's engine before it wraps them.
+    """
     if "missing" in got:
         return True
-    return "error" in got and got["phase"] == "forward" and got["exc_type"] in _UNSUPPORTED_ERRORS
+    if "error" not in got or got["phase"] != "forward":
+        return False
+    if got["exc_type"] in _UNSUPPORTED_ERRORS:
+        return True
+    number_operand = probe["ops"][0][0] in ("lnum", "rnum")
+    return (
+        number_operand
+        and got["exc_type"] == "AttributeError"
+        and _NUMBER_READ_AS_VALUE.search(got["error"]) is not None
+    )
 
 
 def run_suite(target: Target, options: Options) -> SuiteResult:
@@ -532,6 +600,7 @@ def run_suite(target: Target, options: Options) -> SuiteResult:
         time.monotonic() - started,
         load_output,
         placeholders=worker.placeholders,
+        skipped_cells=worker.skipped_cells,
         cause=cause,
     )
 
@@ -615,7 +684,10 @@ class _Causes:
     When the op checks graded so far, across :data:`_CAUSE_RULES` different
     rules and with none passed, all fail the same way (backward() hangs,
     changes no gradient, or raises the same exception), that fault is reported
-    once and every check it breaks is not graded.
+    once and every check it breaks is not graded. A walk of the graph whose
+    numbers name the fault (no ``visited`` set, leaves first) is backward()'s
+    whatever the op: diagnosed in checks of :data:`_WALK_RULES` rules, it is the
+    root cause even while other checks pass.
     """
 
     def __init__(self, worker: Worker) -> None:
@@ -635,6 +707,10 @@ class _Causes:
             return "hang"
         if result.status == "error" and got.get("phase") == "backward":
             return f"raises {got['exc_type']}"
+        if result.status == "error" and got.get("phase") == "read":
+            return f"cannot be read: {got['error']}"
+        if result.finding == "walk":  # named from the numbers: it says more than "unchanged"
+            return f"walk: {result.diagnosis}"
         before = got.get("grads_before")
         if result.status == "failed" and before and before == got.get("grads"):
             return "unchanged"
@@ -655,9 +731,13 @@ class _Causes:
         self.first.setdefault(self.seen[-1][1], result)
         signatures = {signature for _, signature in self.seen}
         rules = {rule for rule, _ in self.seen}
-        if len(signatures) != 1 or len(rules) < _CAUSE_RULES or "passed" in signatures:
+        walked = {rule for rule, signature in self.seen if signature == self.seen[-1][1]}
+        if self.seen[-1][1].startswith("walk") and len(walked) >= _WALK_RULES:
+            self.kind = self.seen[-1][1]  # the walk is backward()'s, whatever the ops
+        elif len(signatures) != 1 or len(rules) < _CAUSE_RULES or "passed" in signatures:
             return False
-        (self.kind,) = signatures
+        else:
+            (self.kind,) = signatures
         self.found = self._describe(self.first[self.kind])
         return True
 
@@ -667,7 +747,17 @@ class _Causes:
             self.short = "backward() hangs"
             what = "backward() never returns: every check so far hangs on its first, smallest graph"
         elif self.kind == "unchanged":
-            if seed is not None and seed.status != "passed":
+            takes = "requires_grad" in self.worker.init_parameters and not any(
+                key == "requires_grad" for key, _ in self.worker.target.leaf_kwargs
+            )
+            if takes:  # the likelier reading: leaves made without it are constants
+                self.short = "no leaf got a gradient"
+                what = (
+                    "backward() changed no gradient: every leaf's grad is what it was before. "
+                    f"Your {self.worker.target.class_name} takes requires_grad: if leaves need "
+                    "it, rerun with --leaf-kwargs requires_grad=True"
+                )
+            elif seed is not None and seed.status != "passed":
                 self.short = "backward() does not seed the root's grad"
                 what = (
                     "backward() does not set the root's grad to 1: after a.backward() on a lone "
@@ -678,13 +768,17 @@ class _Causes:
             else:
                 self.short = "backward() changes no gradient"
                 what = "backward() changed no gradient: every leaf's grad is what it was before"
-            if "requires_grad" in self.worker.init_parameters and not any(
-                key == "requires_grad" for key, _ in self.worker.target.leaf_kwargs
-            ):
-                what += (
-                    ". Your Value takes requires_grad: if leaves need it, rerun with "
-                    "--leaf-kwargs requires_grad=True"
-                )
+        elif self.kind.startswith("cannot be read"):
+            self.short = "the grader cannot read .data or .grad"
+            error = (example.got or {}).get("error", example.message)
+            what = (
+                f"every check fails reading the numbers: {error}. The grader reads "
+                "v.data and v.grad: if yours are named otherwise, add for example "
+                "`data = property(lambda self: self.value)` to the class"
+            )
+        elif self.kind.startswith("walk"):
+            self.short = "backward() walks the graph wrongly"
+            what = f"backward() walks the graph wrongly, whatever the ops: {example.message}"
         else:
             self.short = f"backward() {self.kind}"
             what = f"backward() {self.kind} on every graph: {example.message}"
@@ -713,6 +807,8 @@ def _run_nn(worker: Worker, options: Options) -> CheckResult:
         result.status, result.message, failing, layout = nn_check.grade_networks(
             nets, results, options.tolerance
         )
+        if result.status == "unsupported" and "nn_mlp" in options.require:
+            result.status = "failed"  # the teacher asks for the lecture's MLP
         result.cases = len(nets)
         if failing is not None:
             line = worker.target.nn.import_line()

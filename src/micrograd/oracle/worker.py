@@ -30,10 +30,12 @@ import inspect
 import json
 import operator
 import os
+import signal
 import sys
+import time
 import traceback
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "load_class",
     "method_for",
     "missing_method",
+    "operands",
 ]
 
 Program = dict[str, Any]
@@ -80,6 +83,14 @@ def method_for(instruction: Sequence[Any]) -> str:
     return f"{prefix}{_DUNDER[name]}__"
 
 
+def operands(instruction: Sequence[Any]) -> list[int]:
+    """The registers an instruction reads (``["bin", "*", 0, 0]`` reads register 0 twice)."""
+    kind = instruction[0]
+    if kind == "bin":
+        return [instruction[2], instruction[3]]
+    return [instruction[3]] if kind == "rnum" else [instruction[2]]
+
+
 def missing_method(cls: type, program: Program) -> str | None:
     """The first method ``program`` needs that ``cls`` lacks, or None."""
     for instruction in program["ops"]:
@@ -103,18 +114,35 @@ def _missing(name: str, program: Program) -> Result:
 
 
 def _as_float(node: Any, attribute: str) -> float:
-    """``float(node.<attribute>)``, accepting ints, numpy scalars and 0-d tensors."""
-    return float(getattr(node, attribute))
+    """``float(node.<attribute>)``, accepting ints, numpy scalars and 0-d tensors.
+
+    Raises:
+        AttributeError: If ``node`` has no such attribute, naming the numbers it does hold.
+    """
+    try:
+        value = getattr(node, attribute)
+    except AttributeError:
+        numbers = [
+            k for k, v in getattr(node, "__dict__", {}).items() if isinstance(v, int | float)
+        ]
+        held = f"; it holds {', '.join(numbers)}" if numbers else ""
+        raise AttributeError(f"{type(node).__name__} has no {attribute!r}{held}") from None
+    return float(value)
 
 
 def _call_backward(root: Any) -> None:
     root.backward()
 
 
+def _grad(node: Any) -> float:
+    """``node.grad`` as a float; a ``grad`` of None counts as 0, as in PyTorch."""
+    return 0.0 if node.grad is None else _as_float(node, "grad")
+
+
 def _grad_or_none(node: Any) -> float | None:
-    """A leaf's ``grad`` before ``backward()``, or None where it cannot be read as a float."""
+    """A leaf's ``grad`` before ``backward()`` (None counts as 0), or None if it is no number."""
     try:
-        return float(node.grad)
+        return _grad(node)
     except Exception:  # any student object; None means "not a number yet"
         return None
 
@@ -129,10 +157,10 @@ def evaluate(
 
     Returns ``{"data": [...], "grads": [...], "root_grad": g, "grads_before":
     [...]}`` (``data`` of every register, ``grad`` of every leaf after
-    ``backward(root)``, the root's ``grad`` or None, and every leaf's ``grad``
-    before ``backward`` or None; a ``grad`` of None after ``backward`` counts
-    as 0, as in PyTorch, where a leaf that backward does not reach keeps
-    None), or on an exception ``{"error": "Type:
+    ``backward(root)``, the root's ``grad`` (None unless ``root_grad`` is asked
+    for), and every leaf's ``grad`` before ``backward`` or None; a ``grad``
+    of None counts as 0, as in PyTorch, where a leaf that backward does not
+    reach keeps None), or on an exception ``{"error": "Type:
     message", "exc_type": ..., "phase": ..., "step": k, "trace": ...}`` where
     ``phase`` is ``forward``, ``backward`` or ``read`` and ``step`` is the
     register being built when it was raised.
@@ -147,8 +175,8 @@ def evaluate(
             backward(registers[-1])
         phase = "read"
         data = [_as_float(node, "data") for node in registers]
-        grads = [0.0 if node.grad is None else _as_float(node, "grad") for node in registers[:n]]
-        root_grad = _as_float(registers[-1], "grad") if program.get("root_grad") else None
+        grads = [_grad(node) for node in registers[:n]]
+        root_grad = _grad(registers[-1]) if program.get("root_grad") else None
     except _CAUGHT as caught:
         exc: BaseException = caught
         if isinstance(caught, _Progress):
@@ -202,22 +230,31 @@ def _apply(registers: list[Any], instruction: Sequence[Any]) -> Any:
 
 
 def _describe(exc: BaseException) -> str:
-    """``Type: message``, with the exit code for ``sys.exit`` and the Python of a syntax error."""
+    """``Type: message``; the code of ``sys.exit``; the Python, where a newer one may be why."""
     if isinstance(exc, SystemExit):
         return f"SystemExit: the engine called sys.exit({exc.code!r})"
     if isinstance(exc, RecursionError):  # its wording depends on where the limit was hit
         return "RecursionError: maximum recursion depth exceeded"
     if isinstance(exc, SyntaxError):
-        version = f"{sys.version_info.major}.{sys.version_info.minor}"
         where = f"{os.path.basename(exc.filename or '?')}, line {exc.lineno}"
         return (
-            f"SyntaxError: {exc.msg} ({where}); graded with Python {version}: "
+            f"SyntaxError: {exc.msg} ({where}); graded with Python {_python()}: "
             "is this syntax from a newer Python?"
         )
     text = str(exc)
     if len(text) > 300:
         text = text[:300] + "…"
+    if (
+        isinstance(exc, ImportError)
+        and exc.name in sys.stdlib_module_names
+        and text.startswith("cannot import name")
+    ):
+        text = f"{text}; graded with Python {_python()}: is it from a newer Python?"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _python() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def _student_trace(exc: BaseException) -> str:
@@ -227,8 +264,31 @@ def _student_trace(exc: BaseException) -> str:
     theirs = [
         f for f in frames if os.path.abspath(f.filename) != mine and not f.filename.startswith("<")
     ]
-    lines = traceback.format_list(theirs[-4:])
-    return "".join(lines)[-1500:]
+    # How often a RecursionError repeats a frame depends on where the limit was hit: a run of
+    # one frame repeated is shown once, so that the same bug gives the same trace.
+    collapsed: list[traceback.FrameSummary] = []
+    repeated: set[int] = set()
+    for frame in theirs:
+        last = collapsed[-1] if collapsed else None
+        if last is not None and (last.filename, last.lineno, last.name) == (
+            frame.filename,
+            frame.lineno,
+            frame.name,
+        ):
+            repeated.add(len(collapsed) - 1)
+            continue
+        collapsed.append(frame)
+    if isinstance(exc, RecursionError) and repeated:
+        # The frames past the recursing one are wherever the limit happened to be hit.
+        collapsed = collapsed[: max(repeated) + 1]
+    start = max(0, len(collapsed) - 4)
+    parts = []
+    for index, frame in enumerate(collapsed[start:], start):
+        parts.append(traceback.format_list([frame])[0])
+        if index in repeated:
+            parts.append("  [Previous line repeated]\n")
+    text = "".join(parts)
+    return text[-1500:]
 
 
 class CappedText:
@@ -265,50 +325,14 @@ class CappedText:
 
 
 REFERENCE_REFUSED = (
-    "it imports micrograd-ref's own package 'micrograd', which the grader does not let the "
+    "micrograd-ref's own package 'micrograd', which the grader does not let the "
     "code it grades use: hand in your own engine. If your own package is called micrograd, "
     "give its folder with --path (or run the check from the folder that holds it)"
 )
-"""Why a student's ``import micrograd`` failed, when only the grader's package has that name."""
+"""Why a graded class (or a network's parameters) was refused: the grader's package made it.
 
-
-class ReferenceBlocker(importlib.abc.MetaPathFinder):
-    """A meta path finder that resolves ``micrograd`` to anything but the grader's own package.
-
-    A student's package called ``micrograd`` (Karpathy's layout, with or
-    without ``__init__.py``) is found on ``sys.path`` as usual; the installed
-    micrograd-ref never is, so a submission can neither hand in the reference
-    engine nor build its network on it by accident. Every file of the
-    reference belongs to that package, so none of it can be loaded at all.
-    """
-
-    def __init__(self, package_dir: str) -> None:
-        self.package_dir = os.path.realpath(package_dir)
-
-    @staticmethod
-    def refused(exc: BaseException) -> bool:
-        """Whether ``exc`` comes from an import of ``micrograd`` that found only the grader's."""
-        seen: BaseException | None = exc
-        while seen is not None:
-            if isinstance(seen, ModuleNotFoundError) and seen.msg == REFERENCE_REFUSED:
-                return True
-            seen = seen.__cause__ or seen.__context__
-        return False
-
-    def _holds_reference(self, entry: str) -> bool:
-        return os.path.realpath(os.path.join(entry or ".", "micrograd")) == self.package_dir
-
-    def find_spec(
-        self, name: str, path: Sequence[str] | None = None, target: object = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        """The spec of the student's ``micrograd``; other names are left to the other finders."""
-        if name != "micrograd":
-            return None
-        entries = [entry for entry in sys.path if not self._holds_reference(entry)]
-        spec = importlib.machinery.PathFinder.find_spec(name, entries)
-        if spec is None:
-            raise ModuleNotFoundError(REFERENCE_REFUSED, name=name)
-        return spec
+It follows what was refused: "the class Value comes from …", "the MLP is built on …".
+"""
 
 
 DISPLAY_MODULES = frozenset(
@@ -384,10 +408,78 @@ class DisplayStubs(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         """Nothing to run."""
 
 
-def _import_file(path: str, module_name: str) -> Any:
-    """Execute the file at ``path`` as module ``module_name`` (a package member if dotted)."""
+class ReferenceRefused(ImportError):
+    """The graded class, or the network's parameters, come from the grader's own package."""
+
+
+class _Refused(_Placeholder):
+    """What ``import micrograd`` gives when only the grader's own package has that name."""
+
+
+class ReferenceBlocker(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """A meta path finder that resolves ``micrograd`` to anything but the grader's own package.
+
+    A student's package called ``micrograd`` (Karpathy's layout, with or
+    without ``__init__.py``) is found on ``sys.path`` as usual; the installed
+    micrograd-ref never is. Where it is the only ``micrograd``, the import
+    gives a do-nothing placeholder (as for a plotting package that is not
+    installed), so that a stray ``from micrograd.engine import Value`` above
+    the student's own class does not stop the check; a graded class, or a
+    network's parameters, that come from the placeholder are refused
+    (:class:`ReferenceRefused`). Every file of the reference belongs to that
+    package, so none of it can be loaded at all.
+    """
+
+    def __init__(self, package_dir: str) -> None:
+        self.package_dir = os.path.realpath(package_dir)
+        self.used = False
+        """Whether the student's code imported the placeholder."""
+
+    def _holds_reference(self, entry: str) -> bool:
+        return os.path.realpath(os.path.join(entry or ".", "micrograd")) == self.package_dir
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        """The student's ``micrograd``, else the placeholder; other names go to other finders."""
+        if name.partition(".")[0] != "micrograd":
+            return None
+        if "." in name:  # a submodule: the placeholder's, or left to the student's package
+            refused = isinstance(sys.modules.get("micrograd"), _Refused)
+            return importlib.util.spec_from_loader(name, self, is_package=True) if refused else None
+        entries = [entry for entry in sys.path if not self._holds_reference(entry)]
+        spec = importlib.machinery.PathFinder.find_spec(name, entries)
+        if spec is None:
+            return importlib.util.spec_from_loader(name, self, is_package=True)
+        return spec
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        """The placeholder module; from now on the student's code has used it.
+
+        Finding the spec is not using it: coverage.py, measuring the child,
+        looks ``micrograd`` up without importing it.
+        """
+        self.used = True
+        return _Refused(spec.name)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        """Nothing to run."""
+
+
+def _refuse_placeholders(*found: object) -> None:
+    """Raise :class:`ReferenceRefused` if anything in ``found`` comes from the placeholder."""
+    if any(isinstance(thing, (_Refused, _Nothing)) for thing in found):
+        raise ReferenceRefused(REFERENCE_REFUSED)
+
+
+def _import_file(path: str, module_name: str, chunks: Sequence[Sequence[Any]] = ()) -> Any:
+    """Execute the file at ``path`` as module ``module_name`` (a package member if dotted).
+
+    ``chunks`` describe a notebook's cells (see :func:`_run_cells`).
+    """
     if "." in module_name:
         module = importlib.import_module(module_name)
+        _refuse_placeholders(module)
         found = os.path.realpath(str(getattr(module, "__file__", "")))
         if found != os.path.realpath(path):
             raise ImportError(
@@ -405,25 +497,64 @@ def _import_file(path: str, module_name: str) -> Any:
         raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    if chunks:
+        _run_cells(module, path, chunks)
+    else:
+        spec.loader.exec_module(module)
     return module
 
 
-def load_class(target: str, kind: str, class_name: str, module_name: str = "") -> type:
+SKIPPED_CELLS: list[tuple[int, str]] = []
+"""The notebook cells that raised and were skipped while the engine loaded, with the error."""
+
+
+def _run_cells(module: types.ModuleType, path: str, chunks: Sequence[Sequence[Any]]) -> None:
+    """Run a notebook module cell by cell, going on past a cell that raises, as Jupyter does.
+
+    ``chunks`` are ``(cell, first line, last line, essential)``; what comes
+    before the first cell (the module's header) runs first. A cell that
+    raises, or does not parse, is noted in :data:`SKIPPED_CELLS` and skipped,
+    unless it is essential (it defines the class or function being graded):
+    then its error is the load error. Each cell is compiled at its own lines of
+    ``path``, so tracebacks point into it.
+    """
+    with open(path, encoding="utf-8") as file:
+        lines = file.read().split("\n")
+    first = int(chunks[0][1])
+    pieces = [(0, 1, first - 1, True), *chunks]
+    for cell, start, stop, essential in pieces:
+        text = "\n" * (int(start) - 1) + "\n".join(lines[int(start) - 1 : int(stop)])
+        try:
+            exec(compile(text, path, "exec"), module.__dict__)
+        except _CAUGHT as exc:
+            if essential:
+                raise
+            SKIPPED_CELLS.append((int(cell), _describe(exc)))
+
+
+def load_class(
+    target: str,
+    kind: str,
+    class_name: str,
+    module_name: str = "",
+    chunks: Sequence[Sequence[Any]] = (),
+) -> type:
     """The student's class: ``kind`` is ``"path"`` (a .py file) or ``"module"`` (a name).
 
     A file is imported as ``module_name`` (default: its stem), with its folder
     first on ``sys.path`` so that its own sibling imports work; a dotted
     ``module_name`` imports it as a member of its package, so that the
-    student's other modules importing it get the same module.
+    student's other modules importing it get the same module. ``chunks``
+    describe a notebook's cells, run one by one.
     """
     if kind == "path":
         sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
         stem = os.path.splitext(os.path.basename(target))[0]
-        module = _import_file(target, module_name or stem)
+        module = _import_file(target, module_name or stem, chunks)
     else:
         module = importlib.import_module(target)
     cls = getattr(module, class_name, None)
+    _refuse_placeholders(module, cls)
     if not isinstance(cls, type):
         where = os.path.basename(target) if kind == "path" else target
         classes = [
@@ -441,8 +572,13 @@ def load_class(target: str, kind: str, class_name: str, module_name: str = "") -
     return cls
 
 
-def backward_caller(cls: type, name: str) -> Callable[[Any], None]:
+def backward_caller(
+    cls: type, name: str, later: Iterable[tuple[str, int]] = ()
+) -> Callable[[Any], None]:
     """How to run backpropagation from a root: the method ``name``, or a module function.
+
+    ``later`` lists a notebook's functions in the cells that did not run, with
+    their cells: a backward among them is named in the error too.
 
     Raises:
         LookupError: If neither exists, naming the methods and functions that might be it.
@@ -461,6 +597,7 @@ def backward_caller(cls: type, name: str) -> Callable[[Any], None]:
     functions = [
         f"{f}(root)" for f, v in vars(module).items() if looks_like(f) and inspect.isfunction(v)
     ]
+    functions += [f"{f}(root) in code cell {cell}" for f, cell in later if looks_like(f)]
     hint = ""
     if methods or functions:
         first = (methods or functions)[0].split("(")[0]
@@ -493,14 +630,26 @@ def _limit_resources(memory_bytes: int) -> None:
 def _load(config: dict[str, Any]) -> tuple[type, Any]:
     """The student's class and how to call its backward, as ``config`` describes them."""
     cls = load_class(
-        config["target"], config["kind"], config["class_name"], config.get("module", "")
+        config["target"],
+        config["kind"],
+        config["class_name"],
+        config.get("module", ""),
+        config.get("cells", ()),
     )
-    return cls, backward_caller(cls, config.get("backward", "backward"))
+    later = [(str(f), int(cell)) for f, cell in config.get("later_functions", [])]
+    return cls, backward_caller(cls, config.get("backward", "backward"), later)
+
+
+def _blocker() -> ReferenceBlocker:
+    """The child's :class:`ReferenceBlocker` (a new, unused one where none is installed)."""
+    found = (f for f in sys.meta_path if isinstance(f, ReferenceBlocker))
+    return next(found, ReferenceBlocker(os.devnull))
 
 
 def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[Any], None]) -> None:
     """Load the engine named in ``config``, then answer requests until told to stop."""
     captured = CappedText()
+    SKIPPED_CELLS.clear()
     sys.stdout = sys.stderr = captured
     stubs = DisplayStubs()
     sys.meta_path.append(stubs)
@@ -508,8 +657,13 @@ def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[An
         cls, backward = _load(config)
     except _CAUGHT as exc:
         error = _describe(exc)
-        if ReferenceBlocker.refused(exc):
-            error = f"ImportError: {REFERENCE_REFUSED}"
+        if isinstance(exc, ReferenceRefused):
+            error = f"ImportError: the class {config['class_name']} comes from {exc}"
+        elif _blocker().used:
+            error += (
+                " (the code imports micrograd, which here is only micrograd-ref's own package: "
+                "it was given a do-nothing placeholder)"
+            )
         send({"load_error": error, "trace": _student_trace(exc), "output": captured.take()})
         return
     send(
@@ -517,7 +671,8 @@ def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[An
             "ready": f"{cls.__module__}.{cls.__qualname__}",
             "init_parameters": _init_names(cls),
             "backward_is_function": not isinstance(backward, operator.methodcaller),
-            "placeholders": sorted(stubs.used),
+            "placeholders": sorted(stubs.used) + (["micrograd"] if _blocker().used else []),
+            "skipped_cells": SKIPPED_CELLS,
             "output": captured.take(),
         }
     )
@@ -556,12 +711,14 @@ def run_network(
     every parameter must be an instance of ``graded``, the class being graded.
     Returns ``{"outputs": [...], "grads": [...]}``: for each input, the
     output and d(output)/d(parameter) for every parameter (grads zeroed before
-    each input); or an error as :func:`evaluate` reports it.
+    each input); or an error as :func:`evaluate` reports it, whose phase is
+    ``load``, ``build`` (making the MLP, calling ``parameters()``),
+    ``parameters`` (of another class), ``forward``, ``backward`` or ``read``.
     """
     phase = "load"
     try:
         cls = _nn_class(nn["target"], nn["kind"], nn["class_name"], nn.get("module", ""))
-        phase = "forward"
+        phase = "build"  # an MLP built another way than the lecture's cannot be compared
         model = cls(network["nin"], network["nouts"])
         params = list(model.parameters())
         if len(params) != len(network["params"]):
@@ -569,7 +726,9 @@ def run_network(
                 f"parameters() has {len(params)} items, expected {len(network['params'])} "
                 "(each neuron's weights and bias)"
             )
+        phase = "parameters"
         strangers = [p for p in params if not isinstance(p, graded)]
+        _refuse_placeholders(*strangers[:1])
         if strangers:
             kind = type(strangers[0])
             where = f"{kind.__module__}.{kind.__qualname__}"
@@ -595,8 +754,8 @@ def run_network(
             grads.append([_as_float(p, "grad") for p in params])
     except _CAUGHT as exc:
         error = _describe(exc)
-        if ReferenceBlocker.refused(exc):
-            error = f"ImportError: the nn module {REFERENCE_REFUSED[3:]}"
+        if isinstance(exc, ReferenceRefused):
+            error = f"ImportError: the {nn['class_name']} is built on {exc}"
         return {"error": error, "exc_type": type(exc).__name__, "phase": phase}
     return {"outputs": outputs, "grads": grads}
 
@@ -607,12 +766,34 @@ def _nn_class(target: str, kind: str, class_name: str, module_name: str = "") ->
     return load_class(target, kind, class_name, module_name)
 
 
+def _die_with_parent(parent: int, every: float = 0.25) -> None:
+    """End this process, and everything it started, soon after the grader that started it ends.
+
+    The child is the leader of a process group of its own, so the grader can
+    kill what a student's code starts; but a grader killed itself (``grade``
+    stopping a submission at its time limit, a teacher's ``kill -9``) would
+    leave a hanging engine spinning forever. A watching thread sees the
+    parent go (the child is then adopted by another process); ``parent`` is
+    the grader's process id as the grader gave it, since it may be gone
+    before this thread starts.
+    """
+    import threading  # noqa: PLC0415 - child only
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os.killpg(os.getpgrp(), signal.SIGKILL)  # pragma: no cover - this process dies here
+
+    threading.Thread(target=watch, name="micrograd-ref: parent watch", daemon=True).start()
+
+
 def main(argv: Sequence[str]) -> None:
-    """Entry point of the child process, given the file descriptors of its two pipes."""
+    """Entry point of the child process: its two pipes' file descriptors, the grader's pid."""
     import faulthandler  # noqa: PLC0415 - child only
     from multiprocessing.connection import Connection  # noqa: PLC0415 - child only
 
     faulthandler.enable()  # a segfault in the engine leaves a Python traceback on stderr
+    _die_with_parent(int(argv[2]))
 
     requests = Connection(int(argv[0]), writable=False)
     responses = Connection(int(argv[1]), readable=False)

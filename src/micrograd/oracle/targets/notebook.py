@@ -59,6 +59,21 @@ class NotebookSource:
     """How many lines of those cells (up to the engine's last) were dropped as IPython-only."""
     origins: tuple[tuple[int, int] | None, ...] = field(default=(), repr=False)
     """For each line of ``source``, its code cell and line in that cell; None for added lines."""
+    chunks: tuple[tuple[int, int, int, bool], ...] = ()
+    """For each cell run: ``(cell, first line, last line, essential)`` in ``source``.
+
+    An essential cell defines a name in :attr:`wanted`; the others may be
+    skipped when they raise (scratch code using a package missing here), as
+    Jupyter goes on to the next cell after an error.
+    """
+    wanted: tuple[str, ...] = ()
+    """The names whose last definition decided where the notebook stops (``Value``, ``MLP`` …)."""
+    later_functions: tuple[tuple[str, int], ...] = ()
+    """Functions defined at the top of the cells that did not run, with their code cells.
+
+    A ``backward`` written as a function below the class is one of them until
+    ``--backward`` names it; the load error lists them.
+    """
 
     def where(self, line: int) -> tuple[int, int] | None:
         """The code cell and the line within it (both from 1) of ``source``'s line ``line``.
@@ -239,6 +254,7 @@ def notebook_source(path: Path, needs: Collection[str]) -> NotebookSource:
     lines: list[str] = [header, _DISPLAY]
     origins: list[tuple[int, int] | None] = [None, None]
     run: list[int] = []
+    chunks: list[tuple[int, int, int, bool]] = []
     skipped = 0
     for cell in cells[: defining[-1]]:
         skipped += cell.skipped
@@ -247,9 +263,27 @@ def notebook_source(path: Path, needs: Collection[str]) -> NotebookSource:
         run.append(cell.number)
         lines.append(f"# %% code cell {cell.number}")
         origins.append(None)
+        essential = bool({d.name for d in _definitions(cell.tree)} & wanted)
+        chunks.append((cell.number, len(lines) + 1, len(lines) + len(cell.lines), essential))
         lines.extend(cell.lines)
         origins.extend((cell.number, line) for line in range(1, len(cell.lines) + 1))
-    return NotebookSource("\n".join(lines) + "\n", tuple(run), len(cells), skipped, tuple(origins))
+    later = tuple(
+        (d.name, cell.number)
+        for cell in cells[defining[-1] :]
+        for d in _definitions(cell.tree)
+        if not isinstance(d, ast.ClassDef)
+    )
+    text = "\n".join(lines) + "\n"
+    return NotebookSource(
+        text,
+        tuple(run),
+        len(cells),
+        skipped,
+        tuple(origins),
+        tuple(chunks),
+        tuple(sorted(wanted)),
+        later,
+    )
 
 
 def _no_definition(path: Path, wanted: set[str], cells: list[_Cell]) -> str:
