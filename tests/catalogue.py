@@ -9,6 +9,7 @@ expression. ``tests/test_catalogue.py`` checks that every rule in
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,9 @@ ANY = reals(-100.0, 100.0, awkward=(0.0, -0.0, 1.0, -1.0, 0.5))
 POSITIVE = reals(0.05, 20.0, awkward=(1.0, 0.5, 2.0))
 DIVISOR = away_from_zero(0.05, 100.0)
 KINKLESS = away_from_zero(1e-3, 100.0)  # relu away from 0, where it is not differentiable
+NEGATIVE = reals(-5.0, -0.05, awkward=(-1.0, -2.0, -0.5))
+INTEGRAL = st.sampled_from((-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0))
+"""Exponents for which a negative base has a power (its derivative in the exponent is nan)."""
 
 CASES: tuple[OpCase, ...] = (
     OpCase("Value + Value", "add", lambda x, y: x + y, (ANY, ANY)),
@@ -85,7 +89,11 @@ CASES: tuple[OpCase, ...] = (
     OpCase("Value ** 1.7", "pow_const", lambda x: x**1.7, (POSITIVE,)),
     OpCase("Value ** -2.3", "pow_const", lambda x: x**-2.3, (POSITIVE,)),
     OpCase("Value ** Value", "pow", lambda x, y: x**y, (POSITIVE, reals(-3.0, 3.0))),
+    OpCase("Value ** Value, negative base", "pow", lambda x, y: x**y, (NEGATIVE, INTEGRAL)),
     OpCase("number ** Value", "pow", lambda y: 2.0**y, (reals(-20.0, 20.0),)),
+    OpCase("number ** Value, base 0.5", "pow", lambda y: 0.5**y, (reals(-20.0, 20.0),)),
+    OpCase("number ** Value, base 10", "pow", lambda y: 10.0**y, (reals(-5.0, 5.0),)),
+    OpCase("number ** Value, base -2", "pow", lambda y: (-2.0) ** y, (INTEGRAL,)),
     OpCase("Value ** same Value", "pow", lambda x: x**x, (POSITIVE,)),
     OpCase("exp", "exp", lambda x: x.exp(), (reals(-50.0, 50.0, awkward=(0.0,)),)),
     OpCase("log", "log", lambda x: x.log(), (reals(0.01, 1e3, awkward=(1.0,)),)),
@@ -103,3 +111,18 @@ CASES: tuple[OpCase, ...] = (
     OpCase("Value.dot, shared input", "dot", lambda w, x: fused_dot([w, x], [x, x], w), (ANY,) * 2),
 )
 """Every op, in every form a student would write it."""
+
+
+POWER_WITNESSES: tuple[tuple[float, float, float], ...] = (
+    (2.0, -29.243195209348215, 855.1644660520465),
+    (3.0, 52.045142527044874, 140974.51417563032),
+    (0.5, 70.0769565213535, 8.371198033815322),
+    (0.5, -0.0, -0.0),  # sqrt(-0.0) is -0.0; pow(-0.0, 0.5) is 0.0
+    (0.5, -math.inf, math.nan),  # pow(-inf, 0.5) is inf
+    (-0.5, 20.256393393011297, 0.22218715018105326),
+    (-0.5, -0.0, -math.inf),  # pow(-0.0, -0.5) is inf
+    (-0.5, -math.inf, math.nan),  # pow(-inf, -0.5) is 0.0
+    (-1.0, -79.23681324793061, -0.012620396492612814),
+    (-2.0, -30.929726436001957, 0.001045316588356395),
+)
+"""``(k, x, x ** k)``: PyTorch's ``x ** k``, by arithmetic or sqrt, where C's pow differs."""

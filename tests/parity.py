@@ -1,8 +1,10 @@
 """The one parity helper: run the same expression on micrograd and on a witness, compare everything.
 
-A witness is PyTorch float64 (``torch_result``) or central differences
-(``numeric_result``). Every op test and every DAG test goes through
-``assert_parity``, so a tolerance or a comparison rule is decided here once.
+A witness is PyTorch float64 (``torch_result``) or a plain second
+implementation and its central differences (``numeric_result``, independent of
+the engine, for the sessions without torch). Every op test and every DAG test
+goes through ``assert_parity``, so a tolerance or a comparison rule is decided
+here once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from micrograd import Value, numerical_gradient
+from micrograd import Value
+from tests.plain import central_differences, plain_value
 
 
 @dataclass(frozen=True)
@@ -29,12 +32,15 @@ class Tolerance:
 
     rel: float
     abs: float = 0.0
+    signed_zero: bool = False
+    """Whether a zero value must also have the witness's sign (gradients are never held to it:
+    a leaf's grad accumulates from +0.0, where PyTorch's is the first contribution itself)."""
 
 
 ULP = 2.0**-52
 """The spacing of floats at 1.0."""
 
-TORCH_OP = Tolerance(rel=4 * ULP, abs=4 * ULP)
+TORCH_OP = Tolerance(rel=4 * ULP, abs=4 * ULP, signed_zero=True)
 """One op against PyTorch: within 4 ulps of the larger number, or of 1.0 near zero.
 
 Arithmetic agrees to the bit; exp, log, tanh and pow come from the C library here and from
@@ -70,9 +76,19 @@ def torch_result(fn: Callable[..., Any], inputs: Sequence[float]) -> Result:
 
 
 def numeric_result(fn: Callable[..., Any], inputs: Sequence[float]) -> Result:
-    """``fn``'s value from micrograd and its gradient from central differences."""
-    value = fn(*(Value(x) for x in inputs)).data
-    return Result(value, tuple(numerical_gradient(fn, inputs, eps=1e-6)))
+    """``fn``'s value from ``tests.plain`` and its gradient from central differences of that.
+
+    Nothing here runs the engine, so a wrong forward pass in the engine is
+    seen even where its derivative matches it.
+    """
+    return Result(plain_value(fn, inputs), tuple(central_differences(fn, inputs)))
+
+
+def same_float(a: float, b: float) -> bool:
+    """Whether ``a`` and ``b`` are the same float: equal with the same sign of zero, or both nan."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 def agree(a: float, b: float, tol: Tolerance) -> bool:
@@ -99,6 +115,13 @@ def assert_parity(
         (f"d/dx{i}", a, b) for i, (a, b) in enumerate(zip(ours.grads, theirs.grads, strict=True))
     ]
     wrong = [(what, a, b) for what, a, b in pairs if not agree(a, b, tol)]
+    zero = 0.0 in (ours.value, theirs.value)
+    if (
+        tol.signed_zero
+        and zero
+        and math.copysign(1.0, ours.value) != math.copysign(1.0, theirs.value)
+    ):
+        wrong.append(("sign of the zero value", ours.value, theirs.value))
     assert not wrong, (
         f"{description or 'expression'} at inputs {list(inputs)!r}: micrograd and "
         f"{witness.__name__} disagree (rel {tol.rel:.3g}, abs {tol.abs:.3g}):\n"

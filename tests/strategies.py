@@ -51,7 +51,9 @@ def away_from_zero(low: float, high: float) -> st.SearchStrategy[float]:
 # n_leaves + i from earlier nodes, chosen freely, so intermediate nodes and
 # leaves are reused (the bug behind `=` instead of `+=`, or a topological
 # sort that visits a node twice). Every step keeps values bounded so that the
-# comparison is about gradients, not overflow.
+# comparison is about gradients, not overflow, while still dividing by numbers
+# from 0.1 up and taking logs of numbers from 0.1 up (below 1, where log is negative
+# and steep).
 
 
 @dataclass(frozen=True)
@@ -107,13 +109,13 @@ _STEPS: dict[str, Callable[[list[Any], float], Any]] = {
     "add": lambda n, c: n[0] + n[1],
     "sub": lambda n, c: n[0] - n[1],
     "mul": lambda n, c: n[0] * n[1],
-    "div": lambda n, c: n[0] / (1.0 + n[1] * n[1]),
+    "div": lambda n, c: n[0] / (0.1 + n[1] * n[1]),
     "neg": lambda n, c: -n[0],
     "tanh": lambda n, c: n[0].tanh(),
     "sigmoid": lambda n, c: n[0].sigmoid(),
     "relu": lambda n, c: n[0].relu(),
     "exp": lambda n, c: n[0].tanh().exp(),
-    "log": lambda n, c: (1.0 + n[0] * n[0]).log(),
+    "log": lambda n, c: (0.1 + n[0] * n[0]).log(),
     "square": lambda n, c: n[0] ** 2,
     "cube": lambda n, c: n[0].tanh() ** 3,
     "sqrt": lambda n, c: (1.0 + n[0] * n[0]) ** 0.5,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
+import re
 from fractions import Fraction
 from typing import Any, cast
 
@@ -12,6 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from micrograd import Value
+from tests.catalogue import CASES, OpCase
+from tests.parity import same_float
 from tests.strategies import Program, programs, reals
 
 
@@ -35,6 +38,22 @@ class TestConstruction:
         """Strings, None, complex numbers, lists and bools raise TypeError naming their type."""
         with pytest.raises(TypeError, match=rf"got {type_name}\b"):
             Value(bad)
+
+    def test_a_bool_gets_a_hint_and_nothing_else_does(self) -> None:
+        """Value(True) suggests 1.0 or 0.0 in its message; other bad types get no such hint."""
+        with pytest.raises(TypeError, match=r"got bool: True \(use 1\.0 or 0\.0\)$"):
+            Value(True)
+        with pytest.raises(TypeError) as info:
+            Value(cast("Any", "1"))
+        assert str(info.value) == "Value() takes a real number (int or float); got str: '1'"
+
+    @pytest.mark.parametrize("case", CASES, ids=str)
+    def test_a_new_node_has_grad_zero_and_a_repr(self, case: OpCase) -> None:
+        """Every kind of node starts with grad 0.0 before any backward(), so its repr works."""
+        node = case.fn(*(Value(0.5) for _ in case.domains))
+        assert type(node.grad) is float
+        assert node.grad == 0.0
+        assert repr(node) == f"Value(data={node.data!r}, grad=0.0)"
 
     def test_a_value_is_not_a_number(self) -> None:
         """Value(Value(1)) raises TypeError rather than silently sharing or copying the node."""
@@ -85,6 +104,29 @@ class TestOperandTypes:
             Value(1.0) + "2"  # type: ignore[operator]  # the point of the test
         with pytest.raises(TypeError, match="unsupported operand"):
             None * Value(1.0)  # type: ignore[operator]  # the point of the test
+
+    @pytest.mark.parametrize(
+        ("reflected", "op"),
+        [
+            (lambda a: 2 + a, "+"),
+            (lambda a: 2 - a, "-"),
+            (lambda a: 2 * a, "*"),
+            (lambda a: 2 / a, "/"),
+            (lambda a: 2**a, "**"),
+        ],
+    )
+    def test_a_number_on_the_left_is_the_first_child(self, reflected: Any, op: str) -> None:
+        """In ``2 + a``, ``2 - a``, ``2 * a``, ``2 / a`` and ``2 ** a`` the leaf 2.0 comes first."""
+        a = Value(5.0)
+        node = reflected(a)
+        first, second = node.children
+        assert (node.op, first.data, first.children, second) == (op, 2.0, (), a)
+
+    def test_local_grads_follow_the_children_of_reflected_ops(self) -> None:
+        """``2 * a`` has local grads (a, 2) and ``2 / a`` (1/a, -(2/a)/a), in child order."""
+        a = Value(5.0)
+        assert (2 * a).local_grads == (5.0, 2.0)
+        assert (2 / a).local_grads == (1 / 5.0, -(2 / 5.0) / 5.0)
 
     def test_numbers_on_either_side_become_leaves(self) -> None:
         """In ``2 - a`` and ``a - 2`` the number is a leaf child, in argument order."""
@@ -245,6 +287,14 @@ class TestFusedOps:
         assert fused.data == chained.data
         assert [v.grad for v in (*fw, *fx, fb)] == [v.grad for v in (*cw, *cx, cb)]
 
+    def test_dot_starts_from_zero_by_default(self) -> None:
+        """Without ``start``, Value.dot adds its products to a leaf 0.0, its last child."""
+        w, x = Value(-0.0), Value(3.0)
+        d = Value.dot([w], [x])
+        assert same_float(d.data, 0.0)  # 0.0 + (-0.0 * 3.0) is 0.0; from -0.0 it would be -0.0
+        assert (len(d.children), d.children[-1].data, d.children[-1].children) == (3, 0.0, ())
+        assert Value.dot([Value(2.0)], [Value(3.0)]).data == 6.0
+
     def test_fused_ops_accept_numbers(self) -> None:
         """Plain numbers may stand for terms, weights, inputs and the start."""
         x = Value(2.0)
@@ -256,27 +306,33 @@ class TestFusedOps:
 
     def test_empty_sum_is_an_error(self) -> None:
         """Value.sum of no terms raises ValueError (it would have no value type to be)."""
-        with pytest.raises(ValueError, match="at least one term"):
+        with pytest.raises(ValueError, match=r"^Value\.sum\(\) needs at least one term; got none$"):
             Value.sum([])
 
     def test_dot_of_unequal_lengths_is_an_error(self) -> None:
         """Value.dot raises ValueError naming both lengths when they differ."""
-        with pytest.raises(ValueError, match="got 2 and 1"):
+        message = r"^Value\.dot\(\) needs as many weights as inputs; got 2 and 1$"
+        with pytest.raises(ValueError, match=message):
             Value.dot([1.0, 2.0], [Value(1.0)])
 
     @pytest.mark.parametrize(
-        "call",
+        ("call", "message"),
         [
-            lambda: Value.sum([Value(1.0), cast("Any", "2")]),
-            lambda: Value.dot([cast("Any", "1")], [1.0]),
-            lambda: Value.dot([1.0], [cast("Any", None)]),
-            lambda: Value.dot([1.0], [1.0], start=True),
+            (lambda: Value.sum([Value(1.0), cast("Any", "2")]), "Value.sum() [^;]*; got str: '2'"),
+            (lambda: Value.dot([cast("Any", "1")], [1.0]), "Value.dot() [^;]*; got str: '1'"),
+            (
+                lambda: Value.dot([1.0], [cast("Any", None)]),
+                "Value.dot() [^;]*; got NoneType: None",
+            ),
+            (lambda: Value.dot([1.0], [1.0], start=True), "Value.dot() [^;]*; got bool: True"),
         ],
     )
-    def test_fused_ops_reject_non_numbers_by_name(self, call: Any) -> None:
-        """A str, None or bool among the operands raises TypeError naming it."""
-        with pytest.raises(TypeError, match=r"takes Values and numbers; got (str|NoneType|bool)"):
+    def test_fused_ops_reject_non_numbers_by_name(self, call: Any, message: str) -> None:
+        """A str, None or bool among the operands raises TypeError naming op, type and value."""
+        with pytest.raises(TypeError) as info:
             call()
+        assert re.fullmatch(message.replace("()", r"\(\)"), str(info.value))
+        assert "takes Values and numbers" in str(info.value)
 
 
 class TestSpecialPoints:
@@ -315,4 +371,22 @@ class TestSpecialPoints:
         out.backward()
         expected_value, expected_grad = grad
         for got, want in ((out.data, expected_value), (x.grad, expected_grad)):
-            assert got == want or (math.isnan(got) and math.isnan(want)), (got, want)
+            assert same_float(got, want), (got, want)
+
+    @pytest.mark.parametrize(
+        ("x", "value"),
+        [(-0.0, -0.0), (0.0, 0.0), (-2.0, 0.0), (-math.inf, 0.0), (5e-324, 5e-324)],
+    )
+    def test_relu_keeps_the_sign_of_zero_and_its_zero_slope_is_positive(
+        self, x: float, value: float
+    ) -> None:
+        """relu(-0.0) is -0.0 and relu(x < 0) is 0.0, as documented; relu'(x <= 0) is +0.0."""
+        node = Value(x).relu()
+        assert same_float(node.data, value)
+        (slope,) = node.local_grads
+        assert same_float(slope, 1.0 if x > 0.0 else 0.0)
+
+    @pytest.mark.parametrize(("k", "value"), [(0.5, -0.0), (-0.5, -math.inf), (-1.0, -math.inf)])
+    def test_powers_of_negative_zero_keep_its_sign(self, k: float, value: float) -> None:
+        """(-0.0) ** 0.5 is sqrt(-0.0) = -0.0, and (-0.0) ** -0.5 and (-0.0) ** -1 are -inf."""
+        assert same_float((Value(-0.0) ** k).data, value)

@@ -50,6 +50,11 @@ class TestGradcheck:
         """A loose enough atol lets the relu kink pass; the default does not."""
         assert gradcheck(lambda x: x.relu(), [0.0], atol=0.6)
 
+    def test_relative_tolerance_is_applied(self) -> None:
+        """With atol 0, relu's kink (0 against 0.5) passes at rtol 1.0 and fails at rtol 0.99."""
+        assert gradcheck(lambda x: x.relu(), [0.0], atol=0.0, rtol=1.0)
+        assert not gradcheck(lambda x: x.relu(), [0.0], atol=0.0, rtol=0.99, raise_exception=False)
+
     def test_checks_every_input(self) -> None:
         """The second input's gradient is checked, not only the first."""
         with pytest.raises(GradcheckError, match="input 1"):

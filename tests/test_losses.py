@@ -41,8 +41,8 @@ class TestHingeLoss:
     @pytest.mark.parametrize(
         ("scores", "labels", "message"),
         [
-            ([], [], "at least one score"),
-            ([Value(1.0)], [1.0, -1.0], "one label per score; got 1 scores, 2 labels"),
+            ([], [], "^need at least one score; got none$"),
+            ([Value(1.0)], [1.0, -1.0], "^need one label per score; got 1 scores, 2 labels$"),
         ],
     )
     def test_bad_lengths_raise(
@@ -70,7 +70,9 @@ class TestL2Penalty:
 
     def test_no_parameters_raises(self) -> None:
         """An empty parameter list raises ValueError."""
-        with pytest.raises(ValueError, match="at least one parameter"):
+        with pytest.raises(
+            ValueError, match=r"^l2_penalty\(\) needs at least one parameter; got none$"
+        ):
             l2_penalty([], 1e-4)
 
 
@@ -84,6 +86,13 @@ class TestMaxMarginLoss:
         parts = hinge_loss(scores, labels).data + l2_penalty(params, 0.01).data
         assert total.data == parts
         assert total.data == pytest.approx((0.7 + 0.0) / 2 + 0.01 * (0.25 + 2.25))
+
+    def test_alpha_defaults_to_the_demos(self) -> None:
+        """Without alpha, the L2 factor is the demo's 1e-4."""
+        scores, labels, params = [Value(0.3), Value(-2.0)], [1.0, -1.0], [Value(0.5), Value(-1.5)]
+        total = max_margin_loss(scores, labels, params)
+        assert total.data == hinge_loss(scores, labels).data + l2_penalty(params, 1e-4).data
+        assert total.data == 0.35 + 1e-4 * 2.5
 
 
 class TestAccuracy:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 from micrograd import Value
 from micrograd.nn import MLP, Activation, Layer, Module, Neuron
 
-ACTIVATIONS: tuple[Activation, ...] = ("relu", "tanh", "linear")
+ACTIVATIONS: tuple[Activation, ...] = ("relu", "tanh", "sigmoid", "linear")
 
 finite = st.floats(-3.0, 3.0, allow_nan=False)
 widths = st.lists(st.integers(1, 5), min_size=1, max_size=4)
@@ -111,11 +112,24 @@ class TestInitialisation:
         MLP(2, [16, 16, 1])
         assert random.getstate() == before
 
-    @pytest.mark.parametrize("seed", [1.5, "1", True, None])
-    def test_bad_seed_is_a_type_error(self, seed: object) -> None:
-        """A seed that is neither an int nor a random.Random raises TypeError."""
-        with pytest.raises(TypeError, match=r"seed must be an int or a random\.Random"):
+    @pytest.mark.parametrize(
+        ("seed", "type_name"), [(1.5, "float"), ("1", "str"), (True, "bool"), (None, "NoneType")]
+    )
+    def test_bad_seed_is_a_type_error(self, seed: object, type_name: str) -> None:
+        """A seed that is neither an int nor a random.Random raises TypeError naming its type."""
+        message = rf"^seed must be an int or a random\.Random; got {type_name}$"
+        with pytest.raises(TypeError, match=message):
             Neuron(2, seed=seed)  # type: ignore[arg-type]  # the wrong types are the point
+
+    def test_seed_defaults_to_zero(self) -> None:
+        """Neuron, Layer and MLP without a seed start from the weights of seed 0."""
+        pairs = [
+            (Neuron(3), Neuron(3, seed=0)),
+            (Layer(3, 2), Layer(3, 2, seed=0)),
+            (MLP(3, [2, 1]), MLP(3, [2, 1], seed=0)),
+        ]
+        for default, zero in pairs:
+            assert [p.data for p in default.parameters()] == [p.data for p in zero.parameters()]
 
 
 class TestForward:
@@ -140,13 +154,16 @@ class TestForward:
         assert [w.grad for w in neuron.w] == [c.grad for c in _weight_leaves(hand, len(x))]
 
     @given(x=st.tuples(finite, finite), seed=seeds, activation=st.sampled_from(ACTIVATIONS))
-    def test_mlp_composes_its_layers(
+    def test_mlp_equals_hand_built_layers_bit_for_bit(
         self, x: tuple[float, float], seed: int, activation: Activation
     ) -> None:
-        """MLP(x) is the output layer applied to the hidden layer applied to x."""
-        model = MLP(2, [3, 1], activation, seed=seed)
-        hidden, output = model.layers
-        assert model(x).data == output(hidden(x))[0].data
+        """MLP(x) equals hand-built neurons of the hidden layers feeding a linear output neuron."""
+        model = MLP(2, [3, 2, 1], activation, seed=seed)
+        h = list(x)
+        for layer in model.layers:
+            act = activation if layer is not model.layers[-1] else "linear"
+            h = [hand_neuron([w.data for w in n.w], n.b.data, h, act).data for n in layer.neurons]
+        assert model(x).data == h[0]
 
     def test_activations_are_applied_where_documented(self) -> None:
         """Hidden layers use the chosen activation and the output layer is linear by default."""
@@ -175,7 +192,11 @@ class TestForward:
         """MLP.outputs() lists every output; calling a several-output MLP raises ValueError."""
         model = MLP(2, [4, 3])
         assert len(model.outputs([0.5, 0.5])) == 3
-        with pytest.raises(ValueError, match=r"has 3 outputs.*\.outputs\(x\)"):
+        message = (
+            r"^MLP\(2 -> 4 -> 3, activation=relu, output_activation=linear\) has 3 outputs; "
+            r"calling it needs exactly one, use \.outputs\(x\) for the list$"
+        )
+        with pytest.raises(ValueError, match=message):
             model([0.5, 0.5])
 
     def test_inputs_may_be_values(self) -> None:
@@ -185,10 +206,18 @@ class TestForward:
         assert any(v.grad != 0.0 for v in x)
 
     @pytest.mark.parametrize("n", [1, 3])
-    def test_wrong_number_of_inputs_raises(self, n: int) -> None:
-        """The wrong number of inputs raises ValueError naming both counts."""
-        with pytest.raises(ValueError, match=rf"takes 2 inputs; got {n}"):
-            MLP(2, [3, 1])([0.0] * n)
+    @pytest.mark.parametrize(
+        ("module", "name"),
+        [
+            (Neuron(2), r"Neuron\(2, relu\)"),
+            (Layer(2, 3), r"Layer\(2 -> 3, relu\)"),
+            (MLP(2, [3, 1]), r"Layer\(2 -> 3, relu\)"),  # its first layer
+        ],
+    )
+    def test_wrong_number_of_inputs_raises(self, module: Any, name: str, n: int) -> None:
+        """The wrong number of inputs raises ValueError naming the module and both counts."""
+        with pytest.raises(ValueError, match=rf"^{name} takes 2 inputs; got {n}$"):
+            module([0.0] * n)
 
 
 class TestBackward:
@@ -222,7 +251,12 @@ class TestBackward:
         model = MLP(2, [4, 3, 1], activation, seed=seed)
         out = model(x)
         out.backward()
-        act = {"relu": torch.relu, "tanh": torch.tanh, "linear": lambda t: t}[activation]
+        act = {
+            "relu": torch.relu,
+            "tanh": torch.tanh,
+            "sigmoid": torch.sigmoid,
+            "linear": lambda t: t,
+        }[activation]
         h = torch.tensor(x, dtype=torch.float64)
         tensors = []
         for i, layer in enumerate(model.layers):
@@ -269,6 +303,14 @@ class TestRepr:
             == "MLP(2 -> 16 -> 16 -> 1, activation=relu, output_activation=linear)"
         )
         assert repr(MLP(3, [1])) == "MLP(3 -> 1, output_activation=linear)"
+        assert repr(Layer(2, 1, "sigmoid")) == "Layer(2 -> 1, sigmoid)"
+        assert (
+            repr(MLP(2, [3, 1], "tanh"))
+            == "MLP(2 -> 3 -> 1, activation=tanh, output_activation=linear)"
+        )
+        assert repr(MLP(2, [1, 1], output_activation="relu")) == (
+            "MLP(2 -> 1 -> 1, activation=relu, output_activation=relu)"
+        )
 
 
 class TestValidation:
@@ -277,10 +319,12 @@ class TestValidation:
     @pytest.mark.parametrize(
         ("build", "message"),
         [
-            (lambda: Neuron(0), "nin must be an int of at least 1; got 0"),
-            (lambda: Layer(2, 0), "nout must be an int of at least 1; got 0"),
-            (lambda: MLP(2, []), "at least one layer width"),
-            (lambda: MLP(2, [3, 0, 1]), r"nouts\[1\] must be an int of at least 1; got 0"),
+            (lambda: Neuron(0), "^nin must be an int of at least 1; got 0$"),
+            (lambda: Layer(0, 2), "^nin must be an int of at least 1; got 0$"),
+            (lambda: Layer(2, 0), "^nout must be an int of at least 1; got 0$"),
+            (lambda: MLP(0, [1]), "^nin must be an int of at least 1; got 0$"),
+            (lambda: MLP(2, []), r"^MLP\(\) needs at least one layer width in nouts; got none$"),
+            (lambda: MLP(2, [3, 0, 1]), r"^nouts\[1\] must be an int of at least 1; got 0$"),
             (
                 lambda: MLP(2, [3, 1], "softplus"),  # type: ignore[arg-type]  # unknown on purpose
                 "activation must be one of relu, tanh, sigmoid, linear",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from collections.abc import Callable
+from typing import Any
 
+import pytest
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
+
+from micrograd import rules
 from micrograd.rules import RULES
 from tests.catalogue import CASES, OpCase
 from tests.parity import NUMERIC, assert_parity, numeric_result
@@ -43,3 +48,44 @@ class TestSmoothDags:
         assert_parity(
             program, list(program.leaves), numeric_result, NUMERIC, description=str(program)
         )
+
+
+def _doubled(apply: Callable[..., tuple[float, tuple[float, ...]]]) -> Callable[..., Any]:
+    """A probe: the rule ``apply`` with its value and every local derivative doubled."""
+
+    def probe(*args: Any) -> tuple[float, tuple[float, ...]]:
+        value, local_grads = apply(*args)
+        return 2.0 * value, tuple(2.0 * d for d in local_grads)
+
+    return probe
+
+
+def _agrees_with_the_witness(case: OpCase, inputs: tuple[float, ...]) -> bool:
+    try:
+        assert_parity(case.fn, inputs, numeric_result, NUMERIC)
+    except AssertionError:
+        return False
+    return True
+
+
+class TestTheWitnessIsIndependent:
+    """The numeric witness runs no engine code: a forward pass wrong with its derivative fails."""
+
+    @pytest.mark.parametrize("name", sorted(RULES))
+    def test_a_rule_doubling_its_value_and_derivatives_fails(
+        self, name: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A rule giving 2·f with derivatives 2·f' (2·eˣ for exp) disagrees with the witness."""
+        monkeypatch.setattr(rules, name, _doubled(RULES[name].apply))
+        search = settings(database=None, derandomize=True, max_examples=50)
+        for case in (c for c in CASES if c.rule == name):
+
+            def disagrees(xs: tuple[float, ...], case: OpCase = case) -> bool:
+                return not _agrees_with_the_witness(case, xs)
+
+            try:
+                find(st.tuples(*case.domains), disagrees, settings=search)
+            except NoSuchExample:
+                continue
+            return
+        pytest.fail(f"no case of {name} tells its doubled rule from the real one")

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import math
 from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from micrograd import Value
-from tests.catalogue import CASES, OpCase
-from tests.parity import TORCH_DAG, TORCH_OP, Tolerance, assert_parity, torch_result
+from tests.catalogue import CASES, POWER_WITNESSES, OpCase
+from tests.parity import TORCH_DAG, TORCH_OP, Tolerance, assert_parity, same_float, torch_result
 from tests.strategies import SPECIAL_FLOATS, Program, Step, away_from_zero, programs, reals
 
 torch = pytest.importorskip("torch")
@@ -32,10 +30,14 @@ class TestOpsAgainstTorch:
 
 UNARY = [c for c in CASES if len(c.domains) == 1]
 BINARY = [c for c in CASES if len(c.domains) == 2]
+NARY = [c for c in CASES if len(c.domains) > 2]
 
 
 class TestSpecialValues:
-    """At 0, ±1, ±inf, nan, subnormal and huge inputs, values and gradients equal PyTorch's."""
+    """At 0, ±1, ±inf, nan, subnormal and huge inputs, values and gradients equal PyTorch's.
+
+    Values are compared with their signs of zero, which the docs promise (``relu(-0.0)``).
+    """
 
     @pytest.mark.parametrize(("case", "x"), list(itertools.product(UNARY, SPECIAL_FLOATS)), ids=str)
     def test_unary_forms_match_torch_at_special_points(self, case: OpCase, x: float) -> None:
@@ -48,14 +50,16 @@ class TestSpecialValues:
         for x, y in itertools.product(SPECIAL_FLOATS, repeat=2):
             assert_parity(case.fn, [x, y], torch_result, TORCH_OP, description=case.name)
 
-    @pytest.mark.parametrize("case", UNARY, ids=str)
-    def test_sign_of_zero_matches_torch(self, case: OpCase) -> None:
-        """At -0.0 and 0.0, each one-input form gives a zero of the same sign as torch, if any."""
-        for x in (-0.0, 0.0):
-            ours = case.fn(Value(x)).data
-            theirs = torch_result(case.fn, [x]).value
-            if ours == 0.0 or theirs == 0.0:
-                assert math.copysign(1.0, ours) == math.copysign(1.0, theirs), (case.name, x)
+    @pytest.mark.parametrize("case", NARY, ids=str)
+    def test_nary_forms_match_torch_with_special_points_anywhere(self, case: OpCase) -> None:
+        """Value.sum and Value.dot give torch's numbers with special points in one place or all."""
+        n = len(case.domains)
+        ordinary = [0.75, -1.5, 2.0, -0.5, 1.25, 3.0, -2.5][:n]
+        for i, x in itertools.product(range(n), SPECIAL_FLOATS):
+            inputs = [*ordinary[:i], x, *ordinary[i + 1 :]]
+            assert_parity(case.fn, inputs, torch_result, TORCH_OP, description=case.name)
+        for x in SPECIAL_FLOATS:
+            assert_parity(case.fn, [x] * n, torch_result, TORCH_OP, description=case.name)
 
 
 def readme_expression(a: Any, b: Any) -> Any:
@@ -95,7 +99,7 @@ class TestRandomDags:
         assert_parity(readme_expression, [a, b], torch_result, TORCH_DAG)
 
 
-EXACT = Tolerance(rel=0.0)
+EXACT = Tolerance(rel=0.0, signed_zero=True)
 NOT_BIT_EXACT = {
     "Value ** 4": "PyTorch calls pow(); the C library's pow is not correctly rounded",
     "Value ** 1.7": "as above",
@@ -121,6 +125,11 @@ class TestBitExact:
         """+, -, *, /, negation, powers PyTorch computes by arithmetic, sum and dot are exact."""
         inputs = [data.draw(domain) for domain in case.domains]
         assert_parity(case.fn, inputs, torch_result, EXACT, description=case.name)
+
+    @pytest.mark.parametrize(("k", "x", "expected"), POWER_WITNESSES)
+    def test_power_witnesses_are_torchs_numbers(self, k: float, x: float, expected: float) -> None:
+        """Each pinned witness of a special-cased power is the number PyTorch gives."""
+        assert same_float((torch.tensor(x, dtype=torch.float64) ** k).item(), expected)
 
     @given(
         program=programs(ops=("add", "sub", "mul", "div", "neg", "square"), leaf_inputs_only=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import pytest
 
@@ -140,8 +142,42 @@ class _Interrupting(float):
         raise KeyboardInterrupt
 
 
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise TimeoutError in the block after ``seconds``, so that a runaway walk fails the test."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class TestInterruptedBackward:
     """backward() keeps its bookkeeping on the nodes; an interruption must not leave it stale."""
+
+    @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
+    def test_cleanup_visits_each_shared_node_once(self) -> None:
+        """Interrupted on a 40-level ``y = y + y`` (2**40 paths), cleanup is linear and exact."""
+        x = Value(1.0)
+        nodes = [x]
+        for _ in range(40):
+            nodes.append(nodes[-1] + nodes[-1])
+        y = nodes[-1]
+        real = y._da
+        y._da = _Interrupting(real)
+        with _deadline(5.0), pytest.raises(KeyboardInterrupt):
+            y.backward()
+        y._da = real
+        assert [node._mark for node in nodes] == [0] * 41
+        assert x.grad == 0.0
+        y.backward()
+        assert x.grad == 2.0**40
 
     def test_a_graph_backpropagates_correctly_after_an_interrupted_backward(self) -> None:
         """An interrupted backward() restores the leaves' grads; the next call is right."""

@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 
 from micrograd.data import make_blobs, make_moons
+from micrograd.losses import accuracy, max_margin_loss
 from micrograd.nn import MLP, Activation
-from micrograd.optim import SGD
+from micrograd.optim import SGD, linear_decay
 from micrograd.train import StepReport, evaluate, format_report, progress, train
 
 BLOBS = make_blobs(40, 0.3, seed=2)
@@ -25,6 +26,22 @@ class TestTrain:
         assert [r.step for r in history] == list(range(20))
         assert history[-1].loss < history[0].loss
         assert evaluate(model, *BLOBS).accuracy == 1.0
+
+    def test_is_the_documented_loop_written_out(self) -> None:
+        """train() reports and updates as loss, zero_grad, backward and SGD step written out."""
+        model, twin = MLP(2, [8, 1], seed=1), MLP(2, [8, 1], seed=1)
+        history = train(model, *BLOBS, steps=20)
+        opt = SGD(twin.parameters(), lr=linear_decay(20))
+        expected = []
+        for k in range(20):
+            scores = [twin(x) for x in BLOBS.X]
+            loss = max_margin_loss(scores, BLOBS.y, twin.parameters(), 1e-4)
+            expected.append(StepReport(k, loss.data, accuracy(scores, BLOBS.y), opt.lr))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        assert history == expected
+        assert [p.data for p in model.parameters()] == [p.data for p in twin.parameters()]
 
     def test_first_report_is_the_untrained_models_loss(self) -> None:
         """Step 0 reports evaluate() of the untrained model: the loss is taken before the update."""
