@@ -347,16 +347,21 @@ class TestSpecialPoints:
             (lambda x: x.exp(), (-1000.0,), (0.0, 0.0)),
             (lambda x: x**-1, (0.0,), (math.inf, -math.inf)),
             (lambda x: x**-1, (-0.0,), (-math.inf, -math.inf)),
+            (lambda x: x**-3, (-0.0,), (-math.inf, -math.inf)),  # C's pow: odd power, zero's sign
             (lambda x: x ** (1 / 3), (-8.0,), (math.nan, math.nan)),
             (lambda x: x**0.5, (-1.0,), (math.nan, math.nan)),
             (lambda x: x**400, (10.0,), (math.inf, math.inf)),
             (lambda x: x**401, (-10.0,), (-math.inf, math.inf)),
+            (lambda x: x**-1025, (0.5,), (math.inf, -math.inf)),  # overflow from a base in (0, 1)
+            (lambda x: x ** Value(0.0), (0.0,), (1.0, 0.0)),  # d/dx is 0 where y = 0, not 0 * inf
             (lambda x: x**0, (math.nan,), (1.0, 0.0)),
             (lambda x: 1.0 / x, (0.0,), (math.inf, -math.inf)),
             (lambda x: -1.0 / x, (0.0,), (-math.inf, math.inf)),
             (lambda x: x / 0.0, (0.0,), (math.nan, math.inf)),
             (lambda x: 0.0**x, (-1.0,), (math.inf, -math.inf)),
             (lambda x: 0.0**x, (2.0,), (0.0, 0.0)),
+            (lambda x: 0.0**x, (0.0,), (1.0, 0.0)),  # d/dy is 0 where x = 0 and y >= 0 ...
+            (lambda x: 0.0**x, (0.5,), (0.0, 0.0)),  # ... 0 <= y < 1 included, not 0 * ln 0
             (lambda x: x.sigmoid(), (-1000.0,), (0.0, 0.0)),
             (lambda x: x.tanh(), (math.inf,), (1.0, 0.0)),
             (lambda x: x.relu(), (math.nan,), (math.nan, 1.0)),  # as torch: nan passes, slope 1
