@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import math
 import re
+import sys
+import tracemalloc
 from fractions import Fraction
 from typing import Any, cast
 
@@ -85,6 +87,19 @@ class TestConstruction:
         assert not hasattr(v, "__dict__")
         with pytest.raises(AttributeError):
             v.gard = 1.0  # type: ignore[attr-defined]  # a typo must not pass silently
+
+    def test_an_unlabelled_leaf_allocates_only_its_node(self) -> None:
+        """Value(x) without a label allocates its node and nothing more (no tuple for the label)."""
+        leaves: list[Value | None] = [None] * 20_000  # more than CPython keeps of freed tuples
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for i in range(len(leaves)):
+                leaves[i] = Value(0.5)
+            per_leaf = (tracemalloc.get_traced_memory()[0] - before) / len(leaves)
+        finally:
+            tracemalloc.stop()
+        assert per_leaf < sys.getsizeof(leaves[0]) + 16, per_leaf
 
 
 class TestOperandTypes:
