@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import math
 import re
+import sys
+import tracemalloc
 from fractions import Fraction
 from typing import Any, cast
 
@@ -85,6 +87,19 @@ class TestConstruction:
         assert not hasattr(v, "__dict__")
         with pytest.raises(AttributeError):
             v.gard = 1.0  # type: ignore[attr-defined]  # a typo must not pass silently
+
+    def test_an_unlabelled_leaf_allocates_only_its_node(self) -> None:
+        """Value(x) without a label allocates its node and nothing more (no tuple for the label)."""
+        leaves: list[Value | None] = [None] * 20_000  # more than CPython keeps of freed tuples
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for i in range(len(leaves)):
+                leaves[i] = Value(0.5)
+            per_leaf = (tracemalloc.get_traced_memory()[0] - before) / len(leaves)
+        finally:
+            tracemalloc.stop()
+        assert per_leaf < sys.getsizeof(leaves[0]) + 16, per_leaf
 
 
 class TestOperandTypes:
@@ -347,16 +362,21 @@ class TestSpecialPoints:
             (lambda x: x.exp(), (-1000.0,), (0.0, 0.0)),
             (lambda x: x**-1, (0.0,), (math.inf, -math.inf)),
             (lambda x: x**-1, (-0.0,), (-math.inf, -math.inf)),
+            (lambda x: x**-3, (-0.0,), (-math.inf, -math.inf)),  # C's pow: odd power, zero's sign
             (lambda x: x ** (1 / 3), (-8.0,), (math.nan, math.nan)),
             (lambda x: x**0.5, (-1.0,), (math.nan, math.nan)),
             (lambda x: x**400, (10.0,), (math.inf, math.inf)),
             (lambda x: x**401, (-10.0,), (-math.inf, math.inf)),
+            (lambda x: x**-1025, (0.5,), (math.inf, -math.inf)),  # overflow from a base in (0, 1)
+            (lambda x: x ** Value(0.0), (0.0,), (1.0, 0.0)),  # d/dx is 0 where y = 0, not 0 * inf
             (lambda x: x**0, (math.nan,), (1.0, 0.0)),
             (lambda x: 1.0 / x, (0.0,), (math.inf, -math.inf)),
             (lambda x: -1.0 / x, (0.0,), (-math.inf, math.inf)),
             (lambda x: x / 0.0, (0.0,), (math.nan, math.inf)),
             (lambda x: 0.0**x, (-1.0,), (math.inf, -math.inf)),
             (lambda x: 0.0**x, (2.0,), (0.0, 0.0)),
+            (lambda x: 0.0**x, (0.0,), (1.0, 0.0)),  # d/dy is 0 where x = 0 and y >= 0 ...
+            (lambda x: 0.0**x, (0.5,), (0.0, 0.0)),  # ... 0 <= y < 1 included, not 0 * ln 0
             (lambda x: x.sigmoid(), (-1000.0,), (0.0, 0.0)),
             (lambda x: x.tanh(), (math.inf,), (1.0, 0.0)),
             (lambda x: x.relu(), (math.nan,), (math.nan, 1.0)),  # as torch: nan passes, slope 1
