@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -10,6 +11,7 @@ import tarfile
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import nox
@@ -272,6 +274,28 @@ MIN_SCORE = 95.0
 """The least mutation score, in percent of the non-equivalent mutants, for each module."""
 
 
+MUTATION_MEMORY = 4 << 30
+"""Bytes of address space each mutmut process may use: a mutant that loops in ``backward()``
+pushing nodes dies of MemoryError instead of filling the machine (it counts as killed)."""
+
+
+@contextlib.contextmanager
+def _memory_limit(limit: int) -> Iterator[None]:
+    """Cap this process's address space, and so its children's, at ``limit`` bytes for a while."""
+    try:
+        import resource  # noqa: PLC0415 - POSIX only; elsewhere the run has no cap
+    except ImportError:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    capped = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (capped, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 @nox.session(python=TORCH_PYTHON, default=False)
 def mutation(session: nox.Session) -> None:
     """Mutation-test rules, engine, nn, optim and losses with mutmut on the fast tests (slow)."""
@@ -279,14 +303,15 @@ def mutation(session: nox.Session) -> None:
     if not session.posargs:
         shutil.rmtree("mutants", ignore_errors=True)  # a fresh run: the score is of these sources
     start = time.monotonic()
-    session.run(
-        "mutmut",
-        "run",
-        "--max-children",
-        str(os.cpu_count() or 1),
-        *session.posargs,
-        env={"HYPOTHESIS_PROFILE": "mutation"},
-    )
+    with _memory_limit(MUTATION_MEMORY):
+        session.run(
+            "mutmut",
+            "run",
+            "--max-children",
+            str(os.cpu_count() or 1),
+            *session.posargs,
+            env={"HYPOTHESIS_PROFILE": "mutation"},
+        )
     minutes = (time.monotonic() - start) / 60
     results = session.run("mutmut", "results", "--all", "true", silent=True)
     assert isinstance(results, str)
