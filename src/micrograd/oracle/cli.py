@@ -128,6 +128,13 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="do not use PyTorch as a second witness even when it is installed",
     )
+    parser.add_argument(
+        "--sandbox",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the engine in a bubblewrap sandbox (Linux): no network, none of your other "
+        "files; default: when bwrap works here; --sandbox makes its absence an error",
+    )
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -149,6 +156,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         check.add_argument(
             f"--{file_format.name}", type=Path, metavar="FILE", help=file_format.help
         )
+    check.add_argument(
+        "--sandbox-root",
+        default="",
+        metavar="PATH",
+        help="the only folder or file of the engine's the sandbox shows (grade gives each "
+        "submission's; default: the engine's folder and its package's)",
+    )
     _add_common(check)
     check.set_defaults(func=run_check)
 
@@ -289,6 +303,8 @@ def _settings(args: argparse.Namespace) -> tuple[Assignment, Options]:
     for option, field in _SETTABLE.items():
         setattr(args, option, getattr(chosen, field))
     options = Options(
+        sandbox=use_sandbox(args.sandbox),
+        sandbox_root=getattr(args, "sandbox_root", ""),
         seed=chosen.seed,
         max_examples=chosen.max_examples,
         timeout=chosen.timeout,
@@ -303,6 +319,20 @@ def _settings(args: argparse.Namespace) -> tuple[Assignment, Options]:
 
 class _UsageError(Exception):
     """A bad option or target: exit status 2 with a one-line message."""
+
+
+def use_sandbox(asked: bool | None) -> bool:
+    """:func:`micrograd.oracle.targets.sandbox.choose`, its error a usage error of ``--sandbox``.
+
+    Raises:
+        _UsageError: If ``--sandbox`` was given and bubblewrap cannot run here.
+    """
+    from micrograd.oracle.targets import sandbox  # noqa: PLC0415 - only when a command runs
+
+    try:
+        return sandbox.choose(asked)
+    except sandbox.SandboxUnavailable as exc:
+        raise _UsageError(f"--sandbox: {exc}") from exc
 
 
 def _write_files(args: argparse.Namespace, graded: Graded) -> None:
@@ -342,10 +372,11 @@ def run_check(args: argparse.Namespace) -> int:
         )
         suite = run_suite(target, options)
     except LoadError as exc:
-        _write_files(args, scoring.grade(chosen, None, error=str(exc)))
+        _write_files(args, scoring.grade(chosen, None, str(exc), sandboxed=options.sandbox))
         return _fail(str(exc), exc.trace, exc.output)
     except Exception as exc:  # pragma: no cover - a bug of ours; every file is still written
-        _write_files(args, scoring.grade(chosen, None, error=f"the grader failed: {exc!r}"))
+        why = f"the grader failed: {exc!r}"
+        _write_files(args, scoring.grade(chosen, None, why, sandboxed=options.sandbox))
         raise
     graded = scoring.grade(chosen, suite)
     sys.stdout.write(text.render(graded))
@@ -369,7 +400,8 @@ def run_grade(args: argparse.Namespace) -> int:
     from micrograd.oracle.grade import GradeError, grade  # noqa: PLC0415 - needs Hypothesis
 
     try:
-        chosen, _ = _settings(args)
+        chosen, options = _settings(args)
+        args.sandbox = options.sandbox  # each check is told, not left to probe and note again
         return grade(args, chosen)
     except (_UsageError, GradeError) as exc:
         return _fail(str(exc))

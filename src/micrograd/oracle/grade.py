@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +24,8 @@ from typing import Any, Final
 
 from micrograd.oracle.assignment import Assignment
 from micrograd.oracle.formats import FILE_FORMATS
+from micrograd.oracle.formats.text import sandbox_line
+from micrograd.oracle.runner import has_process_groups, kill_tree
 from micrograd.oracle.scoring import grade as score_of
 from micrograd.oracle.targets import find_engine
 
@@ -53,6 +53,8 @@ class Submission:
     """Its nn module for ``--nn``, or "" (none asked for, or none there)."""
     problem: str = ""
     """Why it has no target ("" when it has one)."""
+    root: str = ""
+    """Its folder or file: all of it the sandbox shows."""
 
 
 def _safe(name: str) -> str:
@@ -107,26 +109,27 @@ def find_submissions(
     missing = [t for t in targets if not Path(t).exists()]
     if missing:
         raise GradeError(f"no such file or folder: {', '.join(missing)}; nothing was written")
-    found: list[tuple[str, str, str, str]] = []  # name, target, nn, problem
+    found: list[tuple[str, str, str, str, str]] = []  # name, target, nn, problem, root
     skipped: list[str] = []
     for text in targets:
         path = Path(text)
         if path.is_file():
-            found.append((path.name, f"{path}:{class_name}", "", ""))
+            found.append((path.name, f"{path}:{class_name}", "", "", str(path.resolve())))
             continue
         for entry in sorted(path.iterdir(), key=lambda p: (p.name.casefold(), p.name)):
             if _SKIPPED_NAMES.match(entry.name):
                 skipped.append(f"{entry.name} (not a submission: archive, hidden or editor file)")
             elif entry.is_dir():
                 target, nn, problem = _folder_submission(entry, file_glob, class_name, nn_glob)
-                found.append((entry.name, target, nn, problem))
+                found.append((entry.name, target, nn, problem, str(entry.resolve())))
             elif entry.suffix in (".py", ".ipynb"):
-                found.append((entry.name, f"{entry}:{class_name}", "", ""))
+                target = f"{entry}:{class_name}"
+                found.append((entry.name, target, "", "", str(entry.resolve())))
             else:
                 skipped.append(f"{entry.name} (not a .py or .ipynb file, nor a folder)")
     used: set[str] = set()
     submissions = []
-    for name, target, nn, problem in found:
+    for name, target, nn, problem, root in found:
         stem = _safe(Path(name).stem if name.endswith((".py", ".ipynb")) else name)
         if stem in used:
             stem = _safe(name)
@@ -135,7 +138,7 @@ def find_submissions(
             n += 1
             report = f"{stem}-{n}"
         used.add(report)
-        submissions.append(Submission(name, report, target, nn, problem))
+        submissions.append(Submission(name, report, target, nn, problem, root))
     return submissions, skipped
 
 
@@ -167,6 +170,8 @@ def _command(args: argparse.Namespace, submission: Submission, out: Path) -> lis
         words += ["--path", path]
     if not args.torch:
         words.append("--no-torch")
+    words.append("--sandbox" if args.sandbox else "--no-sandbox")
+    words += ["--sandbox-root", submission.root]
     if submission.nn:
         words += ["--nn", submission.nn]
     return words
@@ -176,7 +181,7 @@ def _write_failed(
     args: argparse.Namespace, assignment: Assignment, submission: Submission, why: str, out: Path
 ) -> None:
     """Every report file of a submission that could not be graded: all its checks score 0."""
-    graded = score_of(assignment, None, error=why)
+    graded = score_of(assignment, None, error=why, sandboxed=args.sandbox)
     for file_format in FILE_FORMATS:
         if file_format.name == "json" or getattr(args, file_format.name, False):
             path = out / f"{submission.report}{file_format.suffix}"
@@ -202,13 +207,13 @@ def _run_one(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            start_new_session=True,  # so that a hang is killed with everything it started
+            start_new_session=has_process_groups(),  # a hang is killed with everything it started
         )
         try:
             text, _ = process.communicate(timeout=limit)
             code = process.returncode
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            kill_tree(process)
             process.communicate()
             text, code = f"grading took longer than the assignment's {limit:g} s\n", 124
     (out / f"{submission.report}.txt").write_text(text, encoding="utf-8")
@@ -255,6 +260,7 @@ def grade(args: argparse.Namespace, assignment: Assignment) -> int:
         f"{assignment.max_score:g} points; reports in {out}/",
         flush=True,
     )
+    print(sandbox_line(args.sandbox), flush=True)
     for entry in skipped:
         print(f"skipped: {entry}", flush=True)
     width = max(len(s.name) for s in submissions)

@@ -54,7 +54,11 @@ class _Run:
         """
         from micrograd.oracle.runner import Worker  # noqa: PLC0415 - lazy, see module docstring
 
-        with Worker(self.target, load_timeout=max(self.options.timeout, 10.0)) as worker:
+        with Worker(
+            self.target,
+            load_timeout=max(self.options.timeout, 10.0),
+            sandbox=self.options.sandbox,
+        ) as worker:
             worker.start()
 
     def result(self, name: str) -> CheckResult | None:
@@ -125,6 +129,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "engine's module called with the root, e.g. backprop or back_prop",
     )
     group.addoption(
+        "--micrograd-sandbox",
+        dest="micrograd_sandbox",
+        default="auto",
+        metavar="auto|yes|no",
+        help="run the engine in a bubblewrap sandbox (Linux): auto (default) when bwrap works, "
+        "yes (its absence is an error) or no",
+    )
+    group.addoption(
         "--micrograd-leaf-kwargs",
         dest="micrograd_leaf_kwargs",
         default="",
@@ -160,6 +172,22 @@ def _conventions(config: pytest.Config) -> tuple[str, tuple[tuple[str, Any], ...
     return backward, leaf_kwargs
 
 
+_SANDBOX_CHOICES = {"auto": None, "yes": True, "no": False}
+
+
+def _sandbox(config: pytest.Config) -> bool:
+    """``--micrograd-sandbox``: whether the engine runs in the sandbox."""
+    from micrograd.oracle.targets import sandbox  # noqa: PLC0415 - lazy, see module docstring
+
+    text = config.getoption("micrograd_sandbox")
+    if text not in _SANDBOX_CHOICES:
+        raise pytest.UsageError(f"--micrograd-sandbox: expected auto, yes or no, got {text!r}")
+    try:
+        return sandbox.choose(_SANDBOX_CHOICES[text])
+    except sandbox.SandboxUnavailable as exc:
+        raise pytest.UsageError(f"--micrograd-sandbox=yes: {exc}") from exc
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Validate the options where they come in; do nothing without ``--micrograd-impl``."""
     impl = config.getoption("micrograd_impl")
@@ -184,6 +212,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if unknown:
         raise pytest.UsageError(f"--micrograd-require: no check named {', '.join(unknown)}")
     options = Options(
+        sandbox=_sandbox(config),
         seed=_number(config, "micrograd_seed", int, -(2**63)),
         max_examples=_number(config, "micrograd_max_examples", int, 1),
         timeout=_number(config, "micrograd_timeout", float, 0.001),
@@ -237,6 +266,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     run = config.stash.get(_RUN, None)
     if run is None:
         return None
+    from micrograd.oracle.formats.text import sandbox_line  # noqa: PLC0415 - lazy, see above
+
     target = run.target
     flags = [f"--micrograd-impl={target.spec}"]
     if run.options.assignment:
@@ -258,8 +289,11 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         flags.append(f"--micrograd-leaf-kwargs={pairs}")
     if target.nn is not None:
         flags.append(f"--micrograd-nn={target.nn.spec}")
+    if not run.options.sandbox and config.getoption("micrograd_sandbox") == "no":
+        flags.append("--micrograd-sandbox=no")
     return [
         f"micrograd-ref oracle: checking {target.spec}",
+        sandbox_line(run.options.sandbox),
         f"reproduce with: {shlex.join(['pytest', *flags])}",
     ]
 

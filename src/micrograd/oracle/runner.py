@@ -23,6 +23,7 @@ from micrograd.oracle.targets import (
     find_engine,
     notebook_source,
     package_module,
+    sandbox,
     write_module,
 )
 
@@ -34,8 +35,11 @@ __all__ = [
     "WorkerCrashed",
     "WorkerTimeout",
     "build_target",
+    "has_process_groups",
+    "kill_tree",
     "package_name",
     "parse_target",
+    "sandbox_paths",
 ]
 
 REFERENCE_PACKAGE = str(Path(__file__).resolve().parents[1])
@@ -56,6 +60,9 @@ worker.main(sys.argv[2:])
 
 DEFAULT_MEMORY_BYTES = 2 * 1024**3
 """The child's address-space limit: enough for an engine, not for a runaway one."""
+
+MAX_MESSAGE_BYTES = 64 * 1024**2
+"""The longest answer the child may send; a longer one breaks the protocol."""
 
 
 class LoadError(Exception):
@@ -321,10 +328,134 @@ def build_target(
     return replace(target, nn=nn_target, leaf_kwargs=leaf_kwargs, backward=backward)
 
 
+_PHASES = frozenset({"load", "build", "parameters", "forward", "backward", "read"})
+"""Where a student's code may raise, as the worker reports it."""
+
+
+def _number(value: object, *, none: bool = False) -> bool:
+    """Whether ``value`` is a float or int (nan and infinities included), or None if allowed."""
+    if value is None:
+        return none
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _numbers(value: object, length: int, *, none: bool = False) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == length
+        and all(_number(v, none=none) for v in value)
+    )
+
+
+def _invalid_error(result: dict[str, Any], keys: frozenset[str]) -> str:
+    """Why an error result is malformed, or ""."""
+    if set(result) - keys:
+        return f"unknown keys {sorted(set(result) - keys)}"
+    texts = [k for k in keys & {"error", "exc_type", "trace", "missing"} if k in result]
+    if not all(isinstance(result[k], str) for k in texts):
+        return "an error that is not text"
+    if result.get("phase") not in _PHASES:
+        return f"unknown phase {result.get('phase')!r}"
+    if "step" in keys and (not isinstance(result.get("step"), int) or "trace" not in result):
+        return "an error without its step or trace"
+    return ""
+
+
+_PROGRAM_ERROR = frozenset({"error", "exc_type", "phase", "step", "trace", "missing"})
+_NETWORK_ERROR = frozenset({"error", "exc_type", "phase"})
+
+
+def _invalid_result(result: object, kind: str, asked: dict[str, Any]) -> str:
+    """Why one result does not answer the program or network ``asked``, or ""."""
+    if not isinstance(result, dict):
+        return "a result that is no object"
+    if "error" in result:
+        return _invalid_error(result, _PROGRAM_ERROR if kind == "programs" else _NETWORK_ERROR)
+    if kind == "networks":
+        inputs, params = len(asked["inputs"]), len(asked["params"])
+        grads = result.get("grads")
+        if set(result) != {"outputs", "grads"} or not _numbers(result["outputs"], inputs):
+            return "a network's outputs are not one number per input"
+        if not (isinstance(grads, list) and len(grads) == inputs):
+            return "a network's gradients are not one list per input"
+        return "" if all(_numbers(g, params) for g in grads) else "a network's gradients are wrong"
+    leaves, registers = len(asked["leaves"]), len(asked["leaves"]) + len(asked["ops"])
+    ok = (
+        set(result) == {"data", "grads", "root_grad", "grads_before"}
+        and _numbers(result["data"], registers)
+        and _numbers(result["grads"], leaves)
+        and _number(result["root_grad"], none=True)
+        and _numbers(result["grads_before"], leaves, none=True)
+    )
+    return "" if ok else "a result whose numbers do not match its program"
+
+
+def _invalid_reply(reply: dict[str, Any], kind: str, asked: list[dict[str, Any]], n: int) -> str:
+    """Why the child's ``reply`` to request ``n`` (``asked``, of ``kind``) is malformed, or "".
+
+    The parent trusts nothing the student's process sends: every field is
+    checked against what was asked before any of it is graded.
+    """
+    if reply.get("id") != n:
+        return f"an answer to request {reply.get('id')!r}, not {n}"
+    if set(reply) != {"id", "results", "output"} or not isinstance(reply["output"], str):
+        return "an answer without exactly its results and output"
+    results = reply["results"]
+    if not isinstance(results, list) or len(results) != len(asked):
+        return f"not one result for each of the {len(asked)} {kind}"
+    for result, program in zip(results, asked, strict=True):
+        why = _invalid_result(result, kind, program)
+        if why:
+            return why
+    return ""
+
+
+def has_process_groups() -> bool:
+    """Whether there are process groups, to kill a child with all it started (not on Windows)."""
+    return hasattr(os, "killpg")
+
+
+def kill_tree(process: subprocess.Popen[Any]) -> None:
+    """Kill ``process`` and, where the platform has process groups, everything it started.
+
+    ``process`` must have been started with ``start_new_session=has_process_groups()``.
+    """
+    with contextlib.suppress(ProcessLookupError):  # it may have exited just now
+        if has_process_groups():
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+
+
+def sandbox_paths(target: Target, root: str = "") -> list[str]:
+    """The files and folders of the student that the sandbox shows, read-only.
+
+    With ``root`` (``grade`` gives each submission's folder or file), that and
+    the folders given with ``--path``; otherwise the folders of the engine and
+    of the nn module, their packages' and ``--path``'s, and the current folder
+    for an importable module. A notebook's module, written to a folder of our
+    own, is shown in both cases.
+    """
+    notebook_folder = str(Path(target.notebook_path).parent) if target.notebook_path else ""
+    given = [p for p in target.paths if p != notebook_folder]
+    if target.notebook is not None:
+        given.append(str(Path(target.location).parent))
+    if root:
+        return [root, *given]
+    found = [*target.paths, *_package_roots(target)]
+    for t in (target, target.nn):
+        if t is not None:
+            found.append(str(Path(t.location).parent) if t.kind == "path" else os.getcwd())
+    return found
+
+
 class Worker:
     """One child process serving a student's engine; restarted after a timeout or a crash.
 
     Use as a context manager; :meth:`request` starts the child when needed.
+    With ``sandbox``, the child runs in bubblewrap (see
+    :mod:`micrograd.oracle.targets.sandbox`), shown the paths
+    :func:`sandbox_paths` gives for ``sandbox_root``.
     """
 
     def __init__(
@@ -334,11 +465,16 @@ class Worker:
         load_timeout: float = 10.0,
         memory_bytes: int = DEFAULT_MEMORY_BYTES,
         recursion_limit: int = 1000,
+        sandbox: bool = False,
+        sandbox_root: str = "",
     ) -> None:
         self.target = target
         self.load_timeout = load_timeout
         self.memory_bytes = memory_bytes
         self.recursion_limit = recursion_limit
+        self.sandbox = sandbox
+        self.sandbox_root = sandbox_root
+        self._requests = 0
         self.loaded_class = ""
         """``module.Class`` of the loaded class, once loaded."""
         self.load_output = ""
@@ -380,14 +516,26 @@ class Worker:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
-        pipes_and_parent = [str(req_r), str(resp_w), str(os.getpid())]
+        # In the sandbox the grader's pid means nothing (a PID namespace of its own): 0 tells
+        # the child not to watch for it; bwrap --die-with-parent kills the sandbox instead.
+        parent = "0" if self.sandbox else str(os.getpid())
+        command = [sys.executable, "-I", "-B", "-c", BOOTSTRAP, WORKER_PATH, str(req_r)]
+        command += [str(resp_w), parent]
+        if self.sandbox:
+            command = sandbox.wrap(
+                command,
+                visible=sandbox_paths(self.target, self.sandbox_root),
+                worker=WORKER_PATH,
+                hidden=REFERENCE_PACKAGE,
+                cwd=os.getcwd(),
+            )
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-c", BOOTSTRAP, WORKER_PATH, *pipes_and_parent],
+            command,
             pass_fds=(req_r, resp_w),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
-            start_new_session=True,
+            start_new_session=has_process_groups(),
             cwd=os.getcwd(),
         )
         os.close(req_r)
@@ -406,6 +554,7 @@ class Worker:
             "reference": REFERENCE_PACKAGE,
             "leaf_kwargs": dict(self.target.leaf_kwargs),
             "backward": self.target.backward,
+            "process_limit": sandbox.PROCESS_LIMIT if self.sandbox else 0,
         }
         if self.target.notebook is not None:
             config["later_functions"] = [list(f) for f in self.target.notebook.later_functions]
@@ -428,6 +577,9 @@ class Worker:
             ) from exc
         except WorkerCrashed as exc:
             raise LoadError(f"{self.target.spec}: the import crashed Python: {exc}") from exc
+        if not isinstance(reply.get("ready", reply.get("load_error")), str):
+            self.close(graceful=False)
+            raise LoadError(f"{self.target.spec}: the engine's process broke the protocol")
         if "load_error" in reply:
             self.close()
             raise LoadError(
@@ -458,8 +610,13 @@ class Worker:
         """
         if not self.alive:
             self.start()
-        reply = self._exchange({kind: programs}, timeout)
-        return list(reply["results"]), str(reply.get("output", ""))
+        self._requests += 1
+        reply = self._exchange({kind: programs, "id": self._requests}, timeout)
+        why = _invalid_reply(reply, kind, programs, self._requests)
+        if why:
+            self.close(graceful=False)
+            raise WorkerCrashed(f"the engine's process broke the protocol: {why}")
+        return list(reply["results"]), reply["output"]
 
     def _exchange(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one message and wait for the answer."""
@@ -471,9 +628,16 @@ class Worker:
             if not self._from_child.poll(max(0.0, deadline - time.monotonic())):
                 self.close(graceful=False)
                 raise WorkerTimeout(f"no answer within {timeout:g} s")
-            answer: dict[str, Any] = json.loads(self._from_child.recv_bytes())
+            raw = self._from_child.recv_bytes(MAX_MESSAGE_BYTES)
         except (EOFError, OSError) as exc:
             raise WorkerCrashed(self._death_notice()) from exc
+        try:
+            answer = json.loads(raw)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            self.close(graceful=False)
+            raise WorkerCrashed("the engine's process broke the protocol: its answer is no object")
         return answer
 
     def _death_notice(self) -> str:
@@ -483,6 +647,8 @@ class Worker:
             code = self._proc.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover - a child closing its pipes but alive
             code = None
+        if self.sandbox and code is not None and code > 128:  # bwrap: 128 + the signal
+            code = 128 - code
         if code is None:  # pragma: no cover - see above
             why = "it closed its end of the pipe"
         elif code < 0:
@@ -513,8 +679,7 @@ class Worker:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self._proc.wait(timeout=2.0)
             if self._proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):  # it may have exited just now
-                    os.killpg(self._proc.pid, signal.SIGKILL)
+                kill_tree(self._proc)
                 self._proc.wait()
             self._proc = None
         for conn in (self._to_child, self._from_child):

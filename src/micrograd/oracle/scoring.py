@@ -57,6 +57,8 @@ class Graded:
     """One per counted check, in the assignment's order."""
     seconds: float = 0.0
     """Wall time of the grading."""
+    sandboxed: bool = False
+    """Whether the engine ran in the sandbox (bubblewrap)."""
 
     @property
     def score(self) -> float:
@@ -69,8 +71,17 @@ class Graded:
         return self.assignment.max_score
 
 
-def grade(assignment: Assignment, suite: SuiteResult | None, error: str = "") -> Graded:
-    """Score ``suite`` (or a submission that did not load, with ``error``) by ``assignment``."""
+def grade(
+    assignment: Assignment,
+    suite: SuiteResult | None,
+    error: str = "",
+    *,
+    sandboxed: bool | None = None,
+) -> Graded:
+    """Score ``suite`` (or a submission that did not load, with ``error``) by ``assignment``.
+
+    ``sandboxed`` defaults to the suite's option (False without a suite).
+    """
     results = {} if suite is None else {r.name: r for r in suite.checks}
     scores = []
     for name, worth in assignment.counted().items():
@@ -85,4 +96,6 @@ def grade(assignment: Assignment, suite: SuiteResult | None, error: str = "") ->
             reason = f"not graded: {suite.cause.message}"
         scores.append(CheckScore(name, earned, worth, result.status, reason, result))
     seconds = 0.0 if suite is None else suite.seconds
-    return Graded(assignment, suite, error, scores, seconds)
+    if sandboxed is None:
+        sandboxed = suite is not None and suite.options.sandbox
+    return Graded(assignment, suite, error, scores, seconds, sandboxed)

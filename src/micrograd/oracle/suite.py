@@ -94,6 +94,11 @@ class Options:
     """Count the edge group: its failures fail the run."""
     assignment: str = ""
     """The assignment file these options come from ("" for none), for the rerun line."""
+    sandbox: bool = False
+    """Run the engine's process in bubblewrap (:mod:`micrograd.oracle.targets.sandbox`)."""
+    sandbox_root: str = ""
+    """The submission's folder or file, the only one of its paths the sandbox shows ("": its
+    engine's folders)."""
 
 
 @dataclass
@@ -584,7 +589,12 @@ def run_suite(target: Target, options: Options) -> SuiteResult:
         LoadError: If the engine cannot be loaded.
     """
     started = time.monotonic()
-    with Worker(target, load_timeout=max(options.timeout, 10.0)) as worker:
+    with Worker(
+        target,
+        load_timeout=max(options.timeout, 10.0),
+        sandbox=options.sandbox,
+        sandbox_root=options.sandbox_root,
+    ) as worker:
         worker.start()
         target = replace(target, backward_is_function=worker.backward_is_function)
         worker.target = target

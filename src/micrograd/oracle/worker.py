@@ -617,14 +617,28 @@ FILE_SIZE_LIMIT = 64 * 1024**2
 """The largest file the child may write: its stderr (kept for crash reports) included."""
 
 
-def _limit_resources(memory_bytes: int) -> None:
-    """Cap the address space and file sizes, and forbid core dumps (POSIX only)."""
-    import resource  # noqa: PLC0415 - POSIX only, imported where used
+def _limit_resources(memory_bytes: int, processes: int = 0) -> bool:
+    """Cap the address space, file sizes and (given ``processes``) processes; no core dumps.
 
+    Returns whether it could: Windows has no ``resource`` module, and macOS
+    refuses some limits; the time limits still hold there.
+    """
+    try:
+        import resource  # noqa: PLC0415 - POSIX only, imported where used
+    except ImportError:
+        return False
+    limits = [(resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT), (resource.RLIMIT_CORE, 0)]
     if memory_bytes > 0:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        limits.append((resource.RLIMIT_AS, memory_bytes))
+    if processes > 0:
+        limits.append((resource.RLIMIT_NPROC, processes))
+    done = True
+    for which, value in limits:
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):  # macOS: RLIMIT_AS above what it allows
+            done = False
+    return done
 
 
 def _load(config: dict[str, Any]) -> tuple[type, Any]:
@@ -695,7 +709,7 @@ def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[An
                     if missing
                     else evaluate(program, make_leaf, backward=backward)
                 )
-        send({"results": results, "output": captured.take()})
+        send({"results": results, "output": captured.take(), "id": request.get("id")})
 
 
 def run_network(
@@ -782,8 +796,12 @@ def _die_with_parent(parent: int, every: float = 0.25) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(every)
-        os.killpg(os.getpgrp(), signal.SIGKILL)  # pragma: no cover - this process dies here
+        if hasattr(os, "killpg"):  # pragma: no branch - Windows has no process groups
+            os.killpg(os.getpgrp(), signal.SIGKILL)  # pragma: no cover - this process dies here
+        os._exit(1)  # pragma: no cover - Windows: this process at least
 
+    if parent <= 0:  # in the sandbox: bwrap --die-with-parent does it
+        return
     threading.Thread(target=watch, name="micrograd-ref: parent watch", daemon=True).start()
 
 
@@ -805,7 +823,7 @@ def main(argv: Sequence[str]) -> None:
         responses.send_bytes(json.dumps(message).encode())
 
     config = receive()
-    _limit_resources(int(config.get("memory_bytes", 0)))
+    _limit_resources(int(config.get("memory_bytes", 0)), int(config.get("process_limit", 0)))
     sys.setrecursionlimit(int(config.get("recursion_limit", 1000)))
     sys.path[:0] = [os.path.abspath(p) for p in config.get("paths", [])]
     sys.meta_path.insert(0, ReferenceBlocker(config["reference"]))

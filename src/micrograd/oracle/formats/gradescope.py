@@ -23,9 +23,11 @@ def render(graded: Graded) -> str:
     tests = [_test(graded, s) for s in graded.scores]
     if graded.suite is None:
         output = f"The engine could not be graded:\n\n```text\n{graded.error}\n```\n"
+        output += f"\nSandboxed: {'yes' if graded.sandboxed else 'no'}.\n"
     else:
         output = _fenced(root_cause(graded.suite) + summary(graded.suite))
         output += (
+            f"\nSandboxed: {'yes' if graded.sandboxed else 'no'}.\n"
             f"\nTo run these checks yourself:\n\n```console\n{rerun_command(graded.suite)}\n```\n"
         )
     return (

@@ -19,6 +19,7 @@ def render(graded: Graded) -> str:
         "score": graded.score,
         "max_score": graded.max_score,
         "assignment": graded.assignment.source or None,
+        "sandboxed": graded.sandboxed,
         "points": {s.name: {"points": s.points, "max_points": s.max_points} for s in graded.scores},
     }
     data: dict[str, Any]

@@ -26,6 +26,8 @@ def render(graded: Graded) -> str:
     properties = ET.SubElement(suite, "properties")  # first in a testsuite
     ET.SubElement(properties, "property", name="score", value=f"{graded.score:g}")
     ET.SubElement(properties, "property", name="max_score", value=f"{graded.max_score:g}")
+    sandboxed = "true" if graded.sandboxed else "false"
+    ET.SubElement(properties, "property", name="sandboxed", value=sandboxed)
     counts = {"failure": 0, "error": 0, "skipped": 0}
     for score in graded.scores:
         case = _case(suite, graded, score)

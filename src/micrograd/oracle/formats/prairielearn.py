@@ -24,7 +24,7 @@ def render(graded: Graded) -> str:
             "gradable": False,
             "score": 0.0,
             "message": f"The engine could not be loaded: {graded.error}",
-            "output": graded.error,
+            "output": f"{graded.error}\nsandboxed: {'yes' if graded.sandboxed else 'no'}",
             "tests": [],
         }
         return json.dumps(data, indent=2) + "\n"
@@ -47,7 +47,8 @@ def render(graded: Graded) -> str:
         "gradable": True,
         "score": graded.score / graded.max_score if graded.max_score else 0.0,
         "message": summary(suite),
-        "output": "" if suite.cause is None else f"ROOT CAUSE: {suite.cause.message}",
+        "output": ("" if suite.cause is None else f"ROOT CAUSE: {suite.cause.message}\n")
+        + f"sandboxed: {'yes' if graded.sandboxed else 'no'}",
         "tests": tests,
     }
     return json.dumps(data, indent=2) + "\n"

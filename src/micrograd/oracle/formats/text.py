@@ -9,7 +9,7 @@ from micrograd.oracle.report import plural, reproducer, rerun_command, summary
 from micrograd.oracle.scoring import Graded
 from micrograd.oracle.suite import CheckResult, SuiteResult
 
-__all__ = ["WIDTH", "render"]
+__all__ = ["WIDTH", "render", "sandbox_line"]
 
 WIDTH: Final = 80
 """The text report fits a terminal this wide."""
@@ -20,6 +20,13 @@ def _wrap(text: str, indent: int = 0) -> list[str]:
     return textwrap.wrap(text, WIDTH, subsequent_indent=" " * indent, break_on_hyphens=False) or [
         ""
     ]
+
+
+def sandbox_line(sandboxed: bool) -> str:
+    """The header line saying whether the engine ran in the sandbox."""
+    if sandboxed:
+        return "sandbox: bubblewrap (no network; only the engine's own files visible)"
+    return "sandbox: none (the engine ran with this user's files and network)"
 
 
 _EDGE_TITLE: Final = "edge inputs: reported apart, counted only with --strict"
@@ -65,6 +72,7 @@ def render(graded: Graded) -> str:
         f"seed {options.seed}, {plural(options.max_examples, 'case')} per check, "
         f"timeout {options.timeout:g} s per check",
         *_wrap(f"tolerance: {options.tolerance.describe()}", 4),
+        sandbox_line(graded.sandboxed),
     ]
     if suite.placeholders:
         names = ", ".join(
