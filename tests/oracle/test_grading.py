@@ -260,6 +260,7 @@ class TestFormats:
         assert {p.get("name"): p.get("value") for p in suite.iter("property")} == {
             "score": "25",
             "max_score": "26",
+            "sandboxed": "false",
         }
         (failure,) = suite.findall("testcase/failure")
         assert "print(" in (failure.text or "")
