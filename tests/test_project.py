@@ -176,10 +176,10 @@ def test_outputs_written_into_a_clone_are_ignored_by_git() -> None:
     assert len(done.stdout.splitlines()) == len(OUTPUTS)
 
 
-def test_ci_installs_what_the_docs_session_needs() -> None:
-    """.ci/run installs Graphviz and Chromium from Debian, after refreshing apt's lists."""
+def test_ci_installs_what_the_docs_session_and_the_sandbox_need() -> None:
+    """.ci/run installs Graphviz, Chromium and bubblewrap from Debian, after refreshing apt."""
     lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     update = next(i for i, line in enumerate(lines) if line.startswith("apt-get update"))
     install = next(i for i, line in enumerate(lines) if "apt-get install" in line)
     assert update < install
-    assert {"graphviz", "chromium"} <= set(lines[install].split())
+    assert {"graphviz", "chromium", "bubblewrap"} <= set(lines[install].split())

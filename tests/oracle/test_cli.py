@@ -100,7 +100,8 @@ class TestGradeCommand:
         code = main(["grade", str(submissions), "--out", str(out), *QUICK, "--only", "tanh,add"])
         assert code == 1
         printed = capsys.readouterr().out
-        rows = {line.split()[0]: line for line in printed.splitlines()[1:5]}
+        assert printed.splitlines()[1].startswith("sandbox: ")
+        rows = {line.split()[0]: line for line in printed.splitlines()[2:6]}
         assert rows["ada"].endswith("passed")
         assert rows["bob"].endswith("FAILED")
         assert "no engine.py" in rows["cy"]

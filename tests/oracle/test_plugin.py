@@ -225,7 +225,9 @@ class TestLoadErrors:
         guard = f"import os\nif os.path.exists({str(marker)!r}):\n    raise RuntimeError('again')\n"
         guard += f"open({str(marker)!r}, 'w').close()\n"
         _write(pytester.path, "engine.py", guard + CLOSURES)
-        result = pytester.runpytest_subprocess("--micrograd-impl=engine.py", "-k", "radd")
+        result = pytester.runpytest_subprocess(  # the sandbox shows the engine's folder read-only
+            "--micrograd-impl=engine.py", "-k", "radd", "--micrograd-sandbox=no"
+        )
         result.assert_outcomes(failed=1, deselected=CHECKS - 1)
         result.stdout.fnmatch_lines(["could not load the engine: engine.py: RuntimeError: again*"])
 

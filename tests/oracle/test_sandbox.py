@@ -88,26 +88,40 @@ class TestSandboxCommand:
         words = _wrap()
         assert words.count("--tmpfs") == 1
 
-    def test_the_coverage_data_folder_is_writable(
+    def test_coverage_data_goes_through_a_folder_of_its_own(
         self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     ) -> None:
-        """With coverage measuring subprocesses, its data folder is bound read-write."""
-        config = {"data_file": str(tmp_path / ".coverage")}
+        """Measured, the worker writes into its own folder, bound writable; collect moves it."""
+        config = {"data_file": str(tmp_path / ".coverage"), "branch": True}
         encoded = base64.b64encode(json.dumps(config).encode()).decode()
         monkeypatch.setenv("COVERAGE_PROCESS_CONFIG", encoded)
-        words = _wrap()
-        assert (str(tmp_path), str(tmp_path)) in _pairs(words, "--bind")
-        assert ("COVERAGE_PROCESS_CONFIG", encoded) in _pairs(words, "--setenv")
+        drop = sandbox.CoverageDrop.make()
+        assert drop is not None
+        words = _wrap(coverage=drop)
+        assert _pairs(words, "--bind") == [(drop.folder, drop.folder)]
+        assert (str(tmp_path), str(tmp_path)) not in _pairs(words, "--bind")
+        setenv = dict(_pairs(words, "--setenv"))
+        given = json.loads(base64.b64decode(setenv["COVERAGE_PROCESS_CONFIG"]))
+        assert given == {**config, "data_file": f"{drop.folder}/.coverage"}
+        (Path(drop.folder) / ".coverage.vm.2.x").write_text("data")
+        drop.collect()
+        assert (tmp_path / ".coverage.vm.2.x").read_text() == "data"
+        assert not Path(drop.folder).exists()
 
-    @pytest.mark.parametrize("value", ["", "!!", base64.b64encode(b"[1]").decode(),
-                                       base64.b64encode(b'{"data_file": 1}').decode()])  # fmt: skip
+    @pytest.mark.parametrize(
+        "value",
+        ["", "!!", base64.b64encode(b"[1]").decode(),
+         base64.b64encode(b'{"data_file": 1}').decode(),
+         base64.b64encode(b'{"data_file": "/nonexistent/.coverage"}').decode()],
+    )  # fmt: skip
     def test_no_coverage_or_a_strange_config_binds_nothing(
         self, monkeypatch: pytest.MonkeyPatch, value: str
     ) -> None:
-        """An absent, empty or unreadable COVERAGE_PROCESS_CONFIG binds nothing writable."""
+        """An absent, empty or unusable COVERAGE_PROCESS_CONFIG: no drop folder."""
         monkeypatch.setenv("COVERAGE_PROCESS_CONFIG", value)
-        assert "--bind" not in _wrap()
+        assert sandbox.CoverageDrop.make() is None
         monkeypatch.delenv("COVERAGE_PROCESS_CONFIG")
+        assert sandbox.CoverageDrop.make() is None
         assert "--bind" not in _wrap()
 
 

@@ -26,6 +26,7 @@ from micrograd.oracle.targets import (
     sandbox,
     write_module,
 )
+from micrograd.oracle.targets.sandbox import CoverageDrop
 
 __all__ = [
     "REFERENCE_PACKAGE",
@@ -475,6 +476,7 @@ class Worker:
         self.sandbox = sandbox
         self.sandbox_root = sandbox_root
         self._requests = 0
+        self._coverage: CoverageDrop | None = None
         self.loaded_class = ""
         """``module.Class`` of the loaded class, once loaded."""
         self.load_output = ""
@@ -522,12 +524,14 @@ class Worker:
         command = [sys.executable, "-I", "-B", "-c", BOOTSTRAP, WORKER_PATH, str(req_r)]
         command += [str(resp_w), parent]
         if self.sandbox:
+            self._coverage = CoverageDrop.make()
             command = sandbox.wrap(
                 command,
                 visible=sandbox_paths(self.target, self.sandbox_root),
                 worker=WORKER_PATH,
                 hidden=REFERENCE_PACKAGE,
                 cwd=os.getcwd(),
+                coverage=self._coverage,
             )
         self._proc = subprocess.Popen(
             command,
@@ -682,6 +686,9 @@ class Worker:
                 kill_tree(self._proc)
                 self._proc.wait()
             self._proc = None
+        if self._coverage is not None:
+            self._coverage.collect()
+            self._coverage = None
         for conn in (self._to_child, self._from_child):
             if conn is not None:
                 conn.close()

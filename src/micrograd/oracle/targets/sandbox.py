@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -26,6 +29,7 @@ __all__ = [
     "INSTALL_HINT",
     "PROCESS_LIMIT",
     "TMP_BYTES",
+    "CoverageDrop",
     "SandboxUnavailable",
     "choose",
     "probe",
@@ -52,22 +56,49 @@ _SYSTEM: Final = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 """The system's folders, shown read-only: programs, libraries and their configuration."""
 
 
-def _coverage_folder() -> str | None:
-    """The folder of the coverage data file, when coverage measures subprocesses (the tests).
+@dataclass(frozen=True)
+class CoverageDrop:
+    """Where a sandboxed worker writes its coverage data, when the test sessions measure it.
 
     Coverage's ``patch = ["subprocess"]`` hands its configuration to child
     processes in ``COVERAGE_PROCESS_CONFIG`` (base64 JSON, the data file's
-    path absolute); the worker writes its data there when it exits.
+    path absolute). The data file's folder is the project's, which the
+    sandbox must not show; the worker writes into a folder of its own
+    instead (``config``, the variable rewritten), whose files
+    :meth:`collect` moves beside the data file once the worker is gone.
     """
-    encoded = os.environ.get("COVERAGE_PROCESS_CONFIG")
-    if not encoded:
-        return None
-    try:
-        config = json.loads(base64.b64decode(encoded))
-        data_file = config["data_file"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        return None
-    return str(Path(data_file).parent) if isinstance(data_file, str) else None
+
+    folder: str
+    """The worker's own folder, bound writable in the sandbox."""
+    target: str
+    """The folder of the data file, where the files end up."""
+    config: str
+    """``COVERAGE_PROCESS_CONFIG`` for the worker."""
+
+    @classmethod
+    def make(cls) -> CoverageDrop | None:
+        """A new drop folder, or None when coverage is not measuring subprocesses."""
+        encoded = os.environ.get("COVERAGE_PROCESS_CONFIG")
+        if not encoded:
+            return None
+        try:
+            config = json.loads(base64.b64decode(encoded))
+            data_file = Path(config["data_file"])
+        except (binascii.Error, ValueError, KeyError, TypeError):
+            return None
+        if not data_file.parent.is_dir():
+            return None
+        folder = tempfile.mkdtemp(prefix=".coverage-sandbox-", dir=data_file.parent)
+        config["data_file"] = str(Path(folder) / data_file.name)
+        rewritten = base64.b64encode(json.dumps(config).encode()).decode()
+        return cls(folder, str(data_file.parent), rewritten)
+
+    def collect(self) -> None:
+        """Move the worker's data files beside the data file, and remove the folder."""
+        for path in Path(self.folder).iterdir():
+            with contextlib.suppress(OSError):
+                path.replace(Path(self.target) / path.name)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _python_folders() -> list[str]:
@@ -88,6 +119,7 @@ def wrap(
     worker: str,
     hidden: str,
     cwd: str,
+    coverage: CoverageDrop | None = None,
 ) -> list[str]:
     """``command`` run in a bubblewrap sandbox; the pipes it inherits (``pass_fds``) pass through.
 
@@ -115,14 +147,13 @@ def wrap(
     shown = sorted({os.path.realpath(p) for p in visible if os.path.exists(p)})
     for path in shown:
         words += ["--ro-bind", path, path]
-    coverage = _coverage_folder()
-    if coverage is not None and os.path.isdir(coverage):
-        words += ["--bind", coverage, coverage]  # the test sessions measure the worker
+    if coverage is not None:  # the test sessions measure the worker
+        words += ["--bind", coverage.folder, coverage.folder]
     inside = os.path.realpath(cwd)
     words += ["--chdir", inside if _inside(inside, shown) else "/tmp"]
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8"}
     if coverage is not None:
-        env["COVERAGE_PROCESS_CONFIG"] = os.environ["COVERAGE_PROCESS_CONFIG"]
+        env["COVERAGE_PROCESS_CONFIG"] = coverage.config
     for key, value in env.items():
         words += ["--setenv", key, value]
     return [*words, "--", *command]
