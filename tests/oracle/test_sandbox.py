@@ -407,6 +407,17 @@ class TestInTheSandbox:
         ):
             child.start()
 
+    def test_an_exit_status_is_not_taken_for_a_signal(self, tmp_path: Path) -> None:
+        """os._exit(200) in the sandbox is status 200: 72 is no signal."""
+        require_sandbox()
+        path = tmp_path / "leaves.py"
+        path.write_text("import os\nos._exit(200)\n")
+        with (
+            Worker(parse_target(f"{path}:Value"), sandbox=True) as child,
+            pytest.raises(LoadError, match="exited with status 200"),
+        ):
+            child.start()
+
     def test_a_sandboxed_worker_answers(self) -> None:
         """The correct engine, in the sandbox, answers as out of it."""
         require_sandbox()

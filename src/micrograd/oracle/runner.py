@@ -651,7 +651,8 @@ class Worker:
             code = self._proc.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover - a child closing its pipes but alive
             code = None
-        if self.sandbox and code is not None and code > 128:  # bwrap: 128 + the signal
+        signals = {int(s) for s in signal.Signals}
+        if self.sandbox and code is not None and code - 128 in signals:  # bwrap: 128 + signal
             code = 128 - code
         if code is None:  # pragma: no cover - see above
             why = "it closed its end of the pipe"
