@@ -796,9 +796,9 @@ def _die_with_parent(parent: int, every: float = 0.25) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(every)
-        if hasattr(os, "killpg"):  # pragma: no branch - Windows has no process groups
-            os.killpg(os.getpgrp(), signal.SIGKILL)  # pragma: no cover - this process dies here
-        os._exit(1)  # pragma: no cover - Windows: this process at least
+        if hasattr(os, "killpg"):  # pragma: no cover - the parent is gone: this process dies here
+            os.killpg(os.getpgrp(), signal.SIGKILL)  # the process group, with what it started
+        os._exit(1)  # pragma: no cover - Windows, without process groups: this process at least
 
     if parent <= 0:  # in the sandbox: bwrap --die-with-parent does it
         return
