@@ -133,6 +133,18 @@ class TestSandboxPaths:
         assert sandbox_paths(parse_target(engine("correct_closures"))) == [str(ENGINES)]
         assert sandbox_paths(parse_target("json")) == [os.getcwd()]
 
+    def test_a_notebook_shows_the_module_written_from_it(self, tmp_path: Path) -> None:
+        """A notebook's module, in a folder of the grader's, is shown with the submission."""
+        cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                "source": (ENGINES / "correct_closures.py").read_text()}  # fmt: skip
+        notebook = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+        path = tmp_path / "mine.ipynb"
+        path.write_text(json.dumps(notebook))
+        target = parse_target(f"{path}:Value")
+        module_folder = str(Path(target.location).parent)
+        assert sandbox_paths(target, str(path)) == [str(path), module_folder]
+        assert set(sandbox_paths(target)) == {str(tmp_path), module_folder}
+
     def test_a_root_shows_only_itself(self) -> None:
         """Grade's submission root replaces the engine's folder."""
         root = str(ENGINES / "correct_closures.py")
