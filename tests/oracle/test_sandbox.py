@@ -135,8 +135,9 @@ class TestSandboxPaths:
 
     def test_a_notebook_shows_the_module_written_from_it(self, tmp_path: Path) -> None:
         """A notebook's module, in a folder of the grader's, is shown with the submission."""
-        cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                "source": (ENGINES / "correct_closures.py").read_text()}  # fmt: skip
+        source = (ENGINES / "correct_closures.py").read_text()
+        cell: dict[str, object] = {"cell_type": "code", "metadata": {}, "outputs": [],
+                                   "execution_count": None, "source": source}  # fmt: skip
         notebook = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
         path = tmp_path / "mine.ipynb"
         path.write_text(json.dumps(notebook))
