@@ -268,6 +268,8 @@ def _settings(args: argparse.Namespace) -> tuple[Assignment, Options]:
             )
     if args.assignment is None:
         chosen = files.Assignment.default()
+        if getattr(args, "nn", None):  # check --nn: the network counts, as a check of its own
+            chosen = replace(chosen, points={**chosen.points, files.NN_CHECK: 1.0})
     else:
         try:
             chosen = files.load(args.assignment)

@@ -123,6 +123,12 @@ def render(
         return "\n".join([*header, "", *lines])
     root = names[-1]
     backward = [target.backward_call(root)] * program.get("backward_calls", 1)
+    if error and got is not None and got.get("phase") == "read":
+        # Nothing of theirs raised: the grader could not read a number from their nodes.
+        reads = [f"{root}.data", *(f"{names[i]}.grad" for i in range(len(program["leaves"])))]
+        shown = [f'print("{text} =", repr({text}))' for text in reads]
+        shown[0] += f"  # the grader reads these as numbers: {error}"
+        return "\n".join([*header, "", *lines, *backward, *shown])
     if error:
         backward[-1] += f"  # raises {error}"
     out = [*header, "", *lines, *backward]

@@ -83,6 +83,12 @@ def method_for(instruction: Sequence[Any]) -> str:
     return f"{prefix}{_DUNDER[name]}__"
 
 
+def methods_of(cls: type) -> list[str]:
+    """The methods of ``cls`` that the checks' programs may call, sorted."""
+    names = [f"__{prefix}{dunder}__" for dunder in _DUNDER.values() for prefix in ("", "r")]
+    return sorted(n for n in (*names, "__neg__", *METHODS) if callable(getattr(cls, n, None)))
+
+
 def operands(instruction: Sequence[Any]) -> list[int]:
     """The registers an instruction reads (``["bin", "*", 0, 0]`` reads register 0 twice)."""
     kind = instruction[0]
@@ -103,10 +109,11 @@ def missing_method(cls: type, program: Program) -> str | None:
 def _missing(name: str, program: Program) -> Result:
     """The result of a program that needs method ``name``, which the class lacks."""
     calls = [method_for(instruction) for instruction in program["ops"]]
+    operator_method = name.startswith("__")  # Python then refuses the operands: a TypeError
     return {
         "missing": name,
-        "error": f"AttributeError: Value has no {name}",
-        "exc_type": "AttributeError",
+        "error": f"{'TypeError' if operator_method else 'AttributeError'}: Value has no {name}",
+        "exc_type": "TypeError" if operator_method else "AttributeError",
         "phase": "forward",
         "step": len(program["leaves"]) + calls.index(name),
         "trace": "",
@@ -670,6 +677,7 @@ def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[An
         {
             "ready": f"{cls.__module__}.{cls.__qualname__}",
             "init_parameters": _init_names(cls),
+            "methods": methods_of(cls),
             "backward_is_function": not isinstance(backward, operator.methodcaller),
             "placeholders": sorted(stubs.used) + (["micrograd"] if _blocker().used else []),
             "skipped_cells": SKIPPED_CELLS,
@@ -720,6 +728,9 @@ def run_network(
         cls = _nn_class(nn["target"], nn["kind"], nn["class_name"], nn.get("module", ""))
         phase = "build"  # an MLP built another way than the lecture's cannot be compared
         model = cls(network["nin"], network["nouts"])
+        forward = model if callable(model) else getattr(model, "forward", None)
+        if not callable(forward):
+            raise TypeError(f"{type(model).__name__} objects can be neither called nor forward()ed")
         params = list(model.parameters())
         if len(params) != len(network["params"]):
             raise LookupError(
@@ -744,7 +755,7 @@ def run_network(
             phase = "forward"
             for p in params:
                 p.grad = 0.0
-            out = model(list(x))
+            out = forward(list(x))
             if isinstance(out, (list, tuple)):
                 (out,) = out
             phase = "backward"
@@ -757,7 +768,7 @@ def run_network(
         if isinstance(exc, ReferenceRefused):
             error = f"ImportError: the {nn['class_name']} is built on {exc}"
         return {"error": error, "exc_type": type(exc).__name__, "phase": phase}
-    return {"outputs": outputs, "grads": grads}
+    return {"outputs": outputs, "grads": grads, "call": "" if forward is model else "forward"}
 
 
 @functools.cache

@@ -82,7 +82,9 @@ def render(graded: Graded) -> str:
         lines += ["", *_code(suite, suite.cause), ""]
         lines += [*_wrap("The checks it breaks are marked 'not graded'."), ""]
     lines += _rows(suite)
-    lines += ["", summary(suite), _score(graded)]
+    lines.append("")
+    for line in (*summary(suite).splitlines(), _score(graded)):
+        lines += _wrap(line, 4)
     for check in suite.checks:
         code = _code(suite, check)
         if not code:
