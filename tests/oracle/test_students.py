@@ -711,3 +711,24 @@ class TestVerdictsSeenOnPublishedEngines:
         args = [str(tmp_path / "engine.py"), "--nn", str(tmp_path / "nn.py"), *QUICK]
         assert main(["check", *args, "--only", "add,nn_mlp"]) == 0
         assert "score: 2 of 27 points" in capsys.readouterr().out
+
+    def test_float32_numbers_are_named_as_the_cause(self, tmp_path: Path) -> None:
+        """A right formula in numpy.float32 misses the tolerance; the message says why."""
+        pytest.importorskip("numpy")
+        path = tmp_path / "engine.py"
+        path.write_text(
+            "import numpy as np\n"
+            + CLOSURES.replace(
+                "        self.data = data\n", "        self.data = np.float32(data)\n"
+            )
+        )
+        suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"sub"})))
+        (sub,) = suite.checks
+        assert sub.status == "failed"
+        assert sub.message.endswith(
+            "your numbers are numpy.float32, which keeps too few digits for a relative "
+            "tolerance of 1e-06: compute in Python floats or numpy.float64"
+        )
+        float64 = tmp_path / "wide.py"
+        float64.write_text(path.read_text().replace("np.float32(data)", "np.float64(data)"))
+        assert run_suite(parse_target(str(float64)), replace(FAST, only=frozenset({"sub"}))).passed

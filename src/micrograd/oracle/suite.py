@@ -319,6 +319,12 @@ class _Grader:
                 message = f"with its input used twice, {message}"
             elif program.get("nested"):
                 message = f"applied to its own result, {message}"
+            if got.get("narrow"):
+                message += (
+                    f"; your numbers are {got['narrow']}, which keeps too few digits for a "
+                    f"relative tolerance of {self.options.tolerance.rel_tol:g}: compute in "
+                    "Python floats or numpy.float64"
+                )
         if not witnesses_agree(
             program, want, self.options.tolerance, use_torch=self.options.use_torch
         ):

@@ -184,6 +184,7 @@ def evaluate(
         data = [_as_float(node, "data") for node in registers]
         grads = [_grad(node) for node in registers[:n]]
         root_grad = _grad(registers[-1]) if program.get("root_grad") else None
+        narrow = _narrow_type(registers[-1])
     except _CAUGHT as caught:
         exc: BaseException = caught
         if isinstance(caught, _Progress):
@@ -195,7 +196,21 @@ def evaluate(
             "step": step,
             "trace": _student_trace(exc),
         }
-    return {"data": data, "grads": grads, "root_grad": root_grad, "grads_before": before}
+    result = {"data": data, "grads": grads, "root_grad": root_grad, "grads_before": before}
+    if narrow:
+        result["narrow"] = narrow
+    return result
+
+
+def _narrow_type(node: Any) -> str:
+    """The name of ``node.data``'s type when it holds fewer digits than a float ("" if not).
+
+    NumPy's float32 and float16 keep about 7 and 3 digits: a right formula
+    then misses the grader's tolerance, and the report should say why.
+    """
+    kind = type(node.data)
+    itemsize = getattr(node.data, "itemsize", 8) if kind.__module__ == "numpy" else 8
+    return f"numpy.{kind.__name__}" if isinstance(itemsize, int) and itemsize < 8 else ""
 
 
 class _Progress(Exception):
