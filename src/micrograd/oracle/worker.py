@@ -196,7 +196,7 @@ def evaluate(
             "step": step,
             "trace": _student_trace(exc),
         }
-    result = {"data": data, "grads": grads, "root_grad": root_grad, "grads_before": before}
+    result: Result = {"data": data, "grads": grads, "root_grad": root_grad, "grads_before": before}
     if narrow:
         result["narrow"] = narrow
     return result
