@@ -83,6 +83,9 @@ def summary(suite: SuiteResult) -> str:
     counts = suite.counts()
     parts = [f"{n} {status.replace('_', ' ')}" for status, n in counts.items() if n]
     verdict = "PASSED" if suite.passed else "FAILED"
+    missing = counts.get("unsupported", 0)
+    if suite.passed and missing:  # nothing wrong, but not everything there: say so first
+        verdict += f" ({plural(missing, 'op')} missing)"
     checks = plural(len(suite.counted()), "check")
     line = f"{verdict}: {checks}, {', '.join(parts)} in {suite.seconds:.1f} s"
     edge = suite.edge()
