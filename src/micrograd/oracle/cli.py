@@ -26,6 +26,7 @@ __all__ = [
     "run_check",
     "run_grade",
     "run_gradescope_autograder",
+    "run_vectors",
 ]
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -235,6 +236,25 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     autograder.set_defaults(func=run_gradescope_autograder)
 
+    vectors = commands.add_parser(
+        "vectors",
+        help="write test vectors for an engine in any language",
+        description="Write the catalogue's programs with the reference engine's numbers as "
+        "JSON (see docs/ports.md): the same version and seed write the same bytes.",
+    )
+    vectors.add_argument(
+        "-o", "--out", type=Path, metavar="FILE", help="where to write them (default: stdout)"
+    )
+    vectors.add_argument("--seed", type=int, default=0, help="seeds the cases (default: 0)")
+    vectors.add_argument(
+        "--max-examples",
+        type=_positive_int,
+        default=20,
+        metavar="N",
+        help="cases drawn per check besides its first ones (default: 20)",
+    )
+    vectors.set_defaults(func=run_vectors)
+
 
 _SETTABLE = {  # option: (Assignment field, default when neither the file nor the option says)
     "seed": "seed",
@@ -403,4 +423,18 @@ def run_assignment_init(args: argparse.Namespace) -> int:
         return _fail(f"{path} exists; give another name, or --force to overwrite it")
     path.write_text(default_text(), encoding="utf-8")
     sys.stdout.write(f"wrote {path}: every check at one point; edit it, then pass --assignment\n")
+    return EXIT_PASSED
+
+
+def run_vectors(args: argparse.Namespace) -> int:
+    """``micrograd-ref vectors``: write the test vectors to ``--out`` or stdout."""
+    from micrograd.oracle.vectors import to_json, vectors  # noqa: PLC0415 - needs Hypothesis
+
+    text = to_json(vectors(args.seed, args.max_examples))
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_PASSED
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    sys.stdout.write(f"wrote {args.out} ({len(text.encode()) // 1024} KB)\n")
     return EXIT_PASSED

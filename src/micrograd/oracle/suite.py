@@ -41,7 +41,7 @@ from micrograd.oracle.diagnose import Finding, diagnose
 from micrograd.oracle.runner import LoadError, Target, Worker, WorkerCrashed, WorkerTimeout
 from micrograd.oracle.worker import operands
 
-__all__ = ["STATUSES", "CheckResult", "Options", "SuiteResult", "run_suite"]
+__all__ = ["STATUSES", "CheckResult", "Options", "SuiteResult", "draw", "run_suite"]
 
 Program = dict[str, Any]
 
@@ -185,7 +185,7 @@ class _OutOfTime(Exception):
     """The check's time budget ran out."""
 
 
-def _draw(strategy: SearchStrategy[Program], options: Options) -> list[Program]:
+def draw(strategy: SearchStrategy[Program], options: Options) -> list[Program]:
     """``max_examples`` programs drawn by Hypothesis from ``seed``, no student code involved.
 
     Each Hypothesis example is a list of programs, since Hypothesis's cost is
@@ -532,7 +532,7 @@ def _run_check(
     if failure is not None:
         return failure
     started = time.monotonic()
-    programs = first[1:] + _draw(strategy, options)
+    programs = first[1:] + draw(strategy, options)
     grader.deadline += time.monotonic() - started  # drawing is the grader's time too
     for start in range(0, len(programs), _BATCH):
         batch = programs[start : start + _BATCH]
