@@ -140,7 +140,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ":ClassName) op by op against the reference engine. Exit status: 0 all passed, "
         "1 a check failed, errored or timed out, 2 the engine could not be loaded.",
     )
-    check.add_argument("target", metavar="TARGET", help="engine.py, engine.py:Value or a.module")
+    check.add_argument(
+        "target", nargs="?", metavar="TARGET", help="engine.py, engine.py:Value or a.module"
+    )
+    check.add_argument(
+        "--cmd",
+        metavar="COMMAND",
+        help="instead of TARGET: an engine in another language, through its adapter command "
+        '(e.g. "node adapter.js"), which speaks JSON lines on stdin and stdout (docs/ports.md)',
+    )
     check.add_argument(
         "--nn",
         metavar="TARGET",
@@ -347,19 +355,27 @@ def run_check(args: argparse.Namespace) -> int:
     from micrograd.oracle.formats import text  # noqa: PLC0415 - needs Hypothesis
     from micrograd.oracle.runner import LoadError, build_target  # noqa: PLC0415
     from micrograd.oracle.suite import run_suite  # noqa: PLC0415 - needs Hypothesis
+    from micrograd.oracle.targets.stdio import command_target  # noqa: PLC0415 - needs Hypothesis
 
     try:
         chosen, options = _settings(args)
+        if (args.target is None) == (args.cmd is None):
+            raise _UsageError("give either TARGET (a Python engine) or --cmd COMMAND (a port)")
+        if args.cmd is not None and args.nn is not None:
+            raise _UsageError("--nn checks a Python MLP: it does not go with --cmd")
     except _UsageError as exc:
         return _fail(str(exc))
     try:
-        target = build_target(
-            args.target,
-            args.nn,
-            paths=tuple(args.path),
-            backward=args.backward,
-            leaf_kwargs=args.leaf_kwargs,
-        )
+        if args.cmd is not None:
+            target = command_target(args.cmd)
+        else:
+            target = build_target(
+                args.target,
+                args.nn,
+                paths=tuple(args.path),
+                backward=args.backward,
+                leaf_kwargs=args.leaf_kwargs,
+            )
         suite = run_suite(target, options)
     except LoadError as exc:
         _write_files(args, scoring.grade(chosen, None, error=str(exc)))

@@ -39,6 +39,7 @@ from micrograd.oracle.compare import (
 from micrograd.oracle.determinism import seed_only
 from micrograd.oracle.diagnose import Finding, diagnose
 from micrograd.oracle.runner import LoadError, Target, Worker, WorkerCrashed, WorkerTimeout
+from micrograd.oracle.targets.stdio import StdioWorker
 from micrograd.oracle.worker import operands
 
 __all__ = ["STATUSES", "CheckResult", "Options", "SuiteResult", "draw", "run_suite"]
@@ -513,7 +514,9 @@ def _run_check(
     (got,) = grader.run([probe], timeout=PROBE_TIMEOUT)
     if check.kind == "op" and _absent(got, probe):
         status = "failed" if check.name in options.require else "unsupported"
-        if "missing" in got:
+        if "missing" in got and grader.worker.target.kind == "command":
+            why = got["error"]
+        elif "missing" in got:
             why = f"{grader.worker.target.class_name} has no {got['missing']}"
         elif got["exc_type"] == "AttributeError":
             why = (
@@ -584,7 +587,8 @@ def run_suite(target: Target, options: Options) -> SuiteResult:
         LoadError: If the engine cannot be loaded.
     """
     started = time.monotonic()
-    with Worker(target, load_timeout=max(options.timeout, 10.0)) as worker:
+    kind = StdioWorker if target.kind == "command" else Worker
+    with kind(target, load_timeout=max(options.timeout, 10.0)) as worker:
         worker.start()
         target = replace(target, backward_is_function=worker.backward_is_function)
         worker.target = target
