@@ -12,6 +12,7 @@ from typing import Any
 
 from micrograd.oracle.compare import Tolerance, register_name
 from micrograd.oracle.runner import Target
+from micrograd.oracle.targets.stdio import wire
 
 __all__ = ["render"]
 
@@ -99,7 +100,7 @@ def _lines(program: Program, target: Target, stop: int | None) -> tuple[list[str
 
 def _port_header(program: Program) -> list[str]:
     """For a port: the program as its adapter receives it, then the pseudo-code's title."""
-    sent = json.dumps(program)
+    sent = json.dumps(wire(program))
     if len(sent) > _MAX_JSON:
         sent = f"({len(program['ops'])} instructions: in the report that --json writes)"
     return [

@@ -20,6 +20,7 @@ from typing import Any, Final
 import micrograd
 from micrograd.oracle.checks import CATALOGUE, first_cases
 from micrograd.oracle.compare import Tolerance, expected, witnesses_agree
+from micrograd.oracle.targets.stdio import wire
 
 __all__ = ["OPS", "SCHEMA_VERSION", "form", "forms", "schema", "to_json", "vectors"]
 
@@ -73,12 +74,7 @@ def _number(x: float) -> float | str:
 
 def _case(program: Program, want: dict[str, Any]) -> dict[str, Any]:
     case: dict[str, Any] = {
-        "program": {
-            "leaves": program["leaves"],
-            "ops": program["ops"],
-            "backward_calls": program.get("backward_calls", 1),
-            "root_grad": bool(program.get("root_grad")),
-        },
+        "program": wire(program),
         "needs": forms(program),
         "data": [_number(x) for x in want["data"]],
         "grads": [_number(x) for x in want["grads"]],

@@ -38,7 +38,7 @@ from typing import Any, Final
 
 from micrograd.oracle.runner import LoadError, Target, Worker, WorkerCrashed, WorkerTimeout
 
-__all__ = ["PROTOCOL", "StdioWorker", "command_target"]
+__all__ = ["PROTOCOL", "StdioWorker", "command_target", "wire"]
 
 PROTOCOL: Final = 1
 """The version of the protocol; the adapter's hello must name it."""
@@ -60,6 +60,21 @@ def command_target(command: str) -> Target:
     if not words:
         raise LoadError("--cmd: the command is empty")
     return Target(command, command, "command")
+
+
+def wire(program: dict[str, Any]) -> dict[str, Any]:
+    """``program`` as an adapter receives it (and as the vectors hold it).
+
+    Always these four keys, in this order, so that an adapter in C can read
+    them without looking at their names: ``leaves``, ``ops``,
+    ``backward_calls``, ``root_grad``.
+    """
+    return {
+        "leaves": program["leaves"],
+        "ops": program["ops"],
+        "backward_calls": program.get("backward_calls", 1),
+        "root_grad": bool(program.get("root_grad")),
+    }
 
 
 def _number(x: Any) -> float:  # noqa: ANN401 - whatever JSON the adapter sent
@@ -174,7 +189,7 @@ class StdioWorker(Worker):
                 sent.append(i)
         if sent:
             deadline = time.monotonic() + timeout
-            self._send({"programs": [programs[i] for i in sent]}, deadline)
+            self._send({"programs": [wire(programs[i]) for i in sent]}, deadline)
             answer = self._receive(deadline)
             got = answer.get("results")
             if not isinstance(got, list) or len(got) != len(sent):
