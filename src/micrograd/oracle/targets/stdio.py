@@ -101,6 +101,9 @@ class StdioWorker(Worker):
         self._output: list[str] = []
         self._kept = 0
 
+    def __enter__(self) -> StdioWorker:
+        return self
+
     @property
     def alive(self) -> bool:
         """Whether the command is running."""
@@ -295,10 +298,9 @@ class StdioWorker(Worker):
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self._popen.pid, signal.SIGKILL)
                 self._popen.wait()
-            for stream in (self._popen.stdin, self._popen.stdout):
-                if stream is not None:
-                    with contextlib.suppress(OSError):
-                        stream.close()
+            for stream in filter(None, (self._popen.stdin, self._popen.stdout)):
+                with contextlib.suppress(OSError):
+                    stream.close()
             self._popen = None
         self._buffer = b""
         if self._stderr is not None:
