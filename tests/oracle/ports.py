@@ -77,24 +77,16 @@ def js_command(folder: Path, edits: Edits = ()) -> str:
     return shlex.join([node, str(EXAMPLES / "js" / "adapter.js"), str(engine)])
 
 
-def c_command(folder: Path, edits: Edits = ()) -> str:
-    """The C adapter built with the C engine with ``edits``, in ``folder``."""
+def c_command(folder: Path, edits: Edits = (), main: str = "adapter") -> str:
+    """The C ``main`` (``adapter`` or ``vectors``) built with the engine with ``edits``."""
     gcc = tool("gcc")
     engine = folder / "engine.c"
     engine.write_text(edited((EXAMPLES / "c" / "engine.c").read_text(), edits))
-    program = folder / "adapter"
+    program = folder / main
+    source = str(EXAMPLES / "c" / f"{main}.c")
+    include = ["-I", str(EXAMPLES / "c")]
     subprocess.run(
-        [
-            gcc,
-            "-O2",
-            "-I",
-            str(EXAMPLES / "c"),
-            "-o",
-            str(program),
-            str(EXAMPLES / "c" / "adapter.c"),
-            str(engine),
-            "-lm",
-        ],
+        [gcc, "-O2", "-Wall", *include, "-o", str(program), source, str(engine), "-lm"],
         check=True,
     )
     return shlex.quote(str(program))

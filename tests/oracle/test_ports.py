@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shlex
+import subprocess
 from pathlib import Path
 from typing import Final
 
@@ -165,3 +168,66 @@ class TestPythonOverStdio:
         assert statuses["tanh"] == statuses["rpow"] == "unsupported"
         tanh = next(c for c in direct.checks if c.name == "tanh")
         assert tanh.message == "the adapter does not list tanh among its ops"
+
+
+@pytest.fixture(scope="module")
+def vectors_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default test vectors, written once for the runners."""
+    from micrograd.oracle.vectors import to_json, vectors  # noqa: PLC0415 - beside its use
+
+    path = tmp_path_factory.mktemp("vectors") / "vectors.json"
+    path.write_text(to_json(vectors()), encoding="utf-8")
+    return path
+
+
+def _cases(vectors: Path) -> int:
+    """How many cases the vectors hold."""
+    return sum(len(c["cases"]) for c in json.loads(vectors.read_text())["checks"])
+
+
+def _run(command: str, vectors: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*shlex.split(command), str(vectors)], capture_output=True, text=True, check=False
+    )
+
+
+class TestVectorRunners:
+    """The docs' loops over the vectors, in JavaScript and C: a correct engine passes them all."""
+
+    @pytest.mark.parametrize("bug", ["", "tanh_rule"])
+    def test_javascript(self, bug: str, tmp_path: Path, vectors_file: Path) -> None:
+        """Every case passes the correct engine; the tanh bug fails tanh's cases, by name."""
+        engine = tmp_path / "engine.js"
+        engine.write_text(
+            ports.edited(
+                (ports.EXAMPLES / "js" / "engine.js").read_text(), ports.JS_BUGS.get(bug, ())
+            )
+        )
+        runner = shlex.join([ports.tool("node"), str(ports.EXAMPLES / "js" / "vectors.js")])
+        done = subprocess.run(
+            [*shlex.split(runner), str(vectors_file), str(engine)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        summary = done.stdout.splitlines()[-1]
+        if bug:
+            assert done.returncode == 1
+            assert "FAILED tanh: case 0" in done.stdout
+        else:
+            assert (done.returncode, summary) == (
+                0,
+                f"{_cases(vectors_file)} passed, 0 failed, 0 skipped",
+            )
+
+    @pytest.mark.parametrize("bug", ["", "tanh_rule"])
+    def test_c(self, bug: str, tmp_path: Path, vectors_file: Path) -> None:
+        """The same in C, with the adapter's reader."""
+        runner = ports.c_command(tmp_path, ports.C_BUGS.get(bug, ()), main="vectors")
+        done = _run(runner, vectors_file)
+        if bug:
+            assert done.returncode == 1
+            assert "FAILED tanh: case" in done.stdout
+        else:
+            summary = done.stdout.splitlines()[-1]
+            assert (done.returncode, summary) == (0, f"{_cases(vectors_file)} passed, 0 failed")

@@ -34,8 +34,9 @@ static void put(double x) { /* JSON has no nan or infinities: they travel as str
 }
 
 static Value r[1 << 20]; /* registers */
-static void run(void) {
-  int n = 0, leaves;
+static int n, leaves;
+static void build(void) { /* one program, from its { on: its graph, then backward */
+  n = 0;
   v_clear();
   string(); skip(); p++;                                            /* "leaves": [ */
   while (skip(), *p != ']') r[n++] = v_new(number());
@@ -52,11 +53,6 @@ static void run(void) {
   p++; string(); int calls = number(); string(); skip();            /* ], "backward_calls": k, "root_grad": */
   p += strspn(p, "truefals"); skip(); p++;                          /* true or false } */
   for (int i = 0; i < calls; i++) v_backward(r[n - 1]);
-  printf("{\"data\": [");
-  for (int i = 0; i < n; i++) printf(i ? ", " : ""), put(v_data(r[i]));
-  printf("], \"grads\": [");
-  for (int i = 0; i < leaves; i++) printf(i ? ", " : ""), put(v_grad(r[i]));
-  printf("], \"root_grad\": "), put(v_grad(r[n - 1])), printf("}");
 }
 
 int main(void) {
@@ -70,7 +66,15 @@ int main(void) {
   while (getline(&line, &size, stdin) > 0) {
     p = strchr(line, '[') + 1;                                      /* {"programs": [ */
     printf("{\"results\": [");
-    for (int first = 1; skip(), *p == '{'; first = 0) { p++; printf(first ? "" : ", "); run(); }
+    for (int first = 1; skip(), *p == '{'; first = 0) {
+      p++;
+      build();
+      printf("%s{\"data\": [", first ? "" : ", ");
+      for (int i = 0; i < n; i++) printf(i ? ", " : ""), put(v_data(r[i]));
+      printf("], \"grads\": [");
+      for (int i = 0; i < leaves; i++) printf(i ? ", " : ""), put(v_grad(r[i]));
+      printf("], \"root_grad\": "), put(v_grad(r[n - 1])), printf("}");
+    }
     printf("]}\n");
     fflush(stdout);
   }
