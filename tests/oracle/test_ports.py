@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shlex
 import subprocess
@@ -10,6 +11,7 @@ from typing import Final
 
 import pytest
 
+from micrograd.cli import main
 from micrograd.oracle.checks import CATALOGUE
 from micrograd.oracle.suite import Options, SuiteResult, run_suite
 from micrograd.oracle.targets.stdio import command_target
@@ -231,3 +233,113 @@ class TestVectorRunners:
         else:
             summary = done.stdout.splitlines()[-1]
             assert (done.returncode, summary) == (0, f"{_cases(vectors_file)} passed, 0 failed")
+
+
+def _assignment(folder: Path, **keys: str) -> Path:
+    """An assignment file for ports: few cases, and ``keys`` (adapter, build) as strings."""
+    path = folder / "assignment.toml"
+    lines = [f"{key} = {json.dumps(value)}" for key, value in keys.items()]
+    path.write_text("\n".join(["max_examples = 5", *lines, ""]), encoding="utf-8")
+    return path
+
+
+def _grades(out: Path) -> dict[str, list[str]]:
+    """grades.csv's rows, by submission (the header's first cell is "submission")."""
+    rows = csv.reader((out / "grades.csv").read_text(encoding="utf-8").splitlines())
+    return {row[0]: row for row in rows}
+
+
+def _js_submission(folder: Path, edits: ports.Edits = ()) -> None:
+    folder.mkdir()
+    for name in ("engine.js", "adapter.js"):
+        text = (ports.EXAMPLES / "js" / name).read_text()
+        (folder / name).write_text(ports.edited(text, edits) if name == "engine.js" else text)
+
+
+class TestGradingPorts:
+    """grade, and check with an assignment file, run a port's adapter from its own folder."""
+
+    def test_a_class_of_javascript_ports(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Each folder is a submission, graded with the assignment's adapter; files are skipped."""
+        node = ports.tool("node")
+        submissions = tmp_path / "class"
+        submissions.mkdir()
+        _js_submission(submissions / "ada")
+        _js_submission(submissions / "bob", ports.JS_BUGS["tanh_rule"])
+        (submissions / "notes.txt").write_text("not a port")
+        assignment = _assignment(tmp_path, adapter=f"{node} adapter.js")
+        out = tmp_path / "out"
+        argv = ["grade", str(submissions), "--assignment", str(assignment), "--out", str(out)]
+        assert main([*argv, "--no-torch"]) == 1
+        assert "skipped: notes.txt (not a folder: a port is handed in as one)" in (
+            capsys.readouterr().out
+        )
+        rows = _grades(out)
+        assert rows["ada"][-1] == "passed"
+        assert rows["bob"][-1] == "FAILED"
+        tanh = rows["submission"].index("tanh")
+        assert (rows["ada"][tanh], rows["bob"][tanh]) == ("1", "0")
+
+    def test_c_ports_are_built_first(self, tmp_path: Path) -> None:
+        """The build command runs in each folder; a build that fails scores 0 and says why."""
+        gcc = ports.tool("gcc")
+        submissions = tmp_path / "class"
+        for name, broken in (("cat", False), ("dan", True)):
+            folder = submissions / name
+            folder.mkdir(parents=True)
+            for file in ("adapter.c", "engine.c", "engine.h"):
+                (folder / file).write_text((ports.EXAMPLES / "c" / file).read_text())
+            if broken:
+                (folder / "engine.c").write_text("this is not C\n")
+        build = f"{gcc} -O2 -o adapter adapter.c engine.c -lm"
+        assignment = _assignment(tmp_path, adapter="./adapter", build=build)
+        out = tmp_path / "out"
+        argv = ["grade", str(submissions), "--assignment", str(assignment), "--out", str(out)]
+        assert main([*argv, "--no-torch"]) == 1
+        rows = _grades(out)
+        assert rows["cat"][-1] == "passed"
+        assert rows["dan"][-1].startswith("the build failed (exit status 1): ")
+        assert rows["dan"][1] == "0"
+
+    def test_one_ports_folder_is_one_submission(self, tmp_path: Path) -> None:
+        """A folder of files given alone is graded as one port."""
+        node = ports.tool("node")
+        _js_submission(tmp_path / "eve")
+        assignment = _assignment(tmp_path, adapter=f"{node} adapter.js")
+        out = tmp_path / "out"
+        argv = ["grade", str(tmp_path / "eve"), "--assignment", str(assignment), "--out", str(out)]
+        assert main([*argv, "--no-torch"]) == 0
+        assert (out / "eve.json").is_file()
+
+    def test_a_slow_build_scores_0(self, tmp_path: Path) -> None:
+        """A build past the submission's time limit is stopped."""
+        (tmp_path / "class" / "fay").mkdir(parents=True)
+        assignment = _assignment(tmp_path, adapter="./adapter", build="sleep 30")
+        text = assignment.read_text() + "submission_timeout = 0.5\n"
+        assignment.write_text(text)
+        out = tmp_path / "out"
+        argv = [
+            "grade",
+            str(tmp_path / "class"),
+            "--assignment",
+            str(assignment),
+            "--out",
+            str(out),
+        ]
+        assert main([*argv, "--no-torch"]) == 1
+        (row,) = [r for name, r in _grades(out).items() if name != "submission"]
+        assert row[-1] == "the build took longer than 0.5 s"
+
+    def test_check_with_the_assignment_runs_its_adapter(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A student's self-check in their folder; giving --cmd as well is a usage error."""
+        node = ports.tool("node")
+        _js_submission(tmp_path / "gus")
+        assignment = _assignment(tmp_path, adapter=f"{node} adapter.js")
+        monkeypatch.chdir(tmp_path / "gus")
+        argv = ["check", "--assignment", str(assignment), "--no-torch", "--only", "tanh"]
+        assert main(argv) == 0
+        assert main([*argv, "--cmd", "node adapter.js"]) == 2

@@ -359,15 +359,12 @@ def run_check(args: argparse.Namespace) -> int:
 
     try:
         chosen, options = _settings(args)
-        if (args.target is None) == (args.cmd is None):
-            raise _UsageError("give either TARGET (a Python engine) or --cmd COMMAND (a port)")
-        if args.cmd is not None and args.nn is not None:
-            raise _UsageError("--nn checks a Python MLP: it does not go with --cmd")
+        command = _port_command(args, chosen)
     except _UsageError as exc:
         return _fail(str(exc))
     try:
-        if args.cmd is not None:
-            target = command_target(args.cmd)
+        if command is not None:
+            target = command_target(command)
         else:
             target = build_target(
                 args.target,
@@ -387,6 +384,25 @@ def run_check(args: argparse.Namespace) -> int:
     sys.stdout.write(text.render(graded))
     _write_files(args, graded)
     return EXIT_PASSED if suite.passed else EXIT_FAILED
+
+
+def _port_command(args: argparse.Namespace, chosen: Assignment) -> str | None:
+    """The adapter command of a port (``--cmd``, or the assignment's), or None for Python.
+
+    Raises:
+        _UsageError: If both or neither of a target and a command are given, the
+            assignment's adapter is given again, or ``--nn`` comes with a port.
+    """
+    if args.cmd is not None and chosen.adapter:
+        raise _UsageError(
+            f"--cmd: set by the assignment file {args.assignment} (adapter); leave it out"
+        )
+    command: str | None = args.cmd or (chosen.adapter if args.target is None else None)
+    if (args.target is None) == (command is None):
+        raise _UsageError("give either TARGET (a Python engine) or --cmd COMMAND (a port)")
+    if command is not None and args.nn is not None:
+        raise _UsageError("--nn checks a Python MLP: it does not go with --cmd")
+    return command
 
 
 def _fail(message: str, trace: str = "", output: str = "") -> int:
