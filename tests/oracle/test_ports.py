@@ -343,3 +343,11 @@ class TestGradingPorts:
         argv = ["check", "--assignment", str(assignment), "--no-torch", "--only", "tanh"]
         assert main(argv) == 0
         assert main([*argv, "--cmd", "node adapter.js"]) == 2
+
+    def test_a_file_is_no_port(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A file given to grade a class of ports is skipped: nothing to grade, exit 2."""
+        (tmp_path / "engine.js").write_text("")
+        assignment = _assignment(tmp_path, adapter="./adapter")
+        argv = ["grade", str(tmp_path / "engine.js"), "--assignment", str(assignment)]
+        assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+        assert "no submissions found" in capsys.readouterr().err
