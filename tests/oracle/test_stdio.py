@@ -14,6 +14,7 @@ import pytest
 from micrograd.cli import main
 from micrograd.oracle.runner import LoadError, WorkerCrashed, WorkerTimeout
 from micrograd.oracle.suite import Options, run_suite
+from micrograd.oracle.targets import stdio
 from micrograd.oracle.targets.stdio import StdioWorker, command_target, wire
 from tests.oracle import ports
 from tests.oracle.helpers import engine_file
@@ -81,9 +82,11 @@ class TestHandshake:
             _request(_adapter(tmp_path, "", hello), [ADD])
 
     def test_a_command_that_cannot_start_is_a_load_error(self, tmp_path: Path) -> None:
-        """A program that does not exist."""
-        with pytest.raises(LoadError, match="cannot start it"):
+        """A program that does not exist, or is no executable file."""
+        with pytest.raises(LoadError, match="cannot start it: no program"):
             _request(str(tmp_path / "no-such-adapter"), [ADD])
+        with pytest.raises(LoadError, match="cannot start it: no program"):
+            _request(str(tmp_path), [ADD])
 
     def test_a_command_that_dies_first_is_a_load_error(self, tmp_path: Path) -> None:
         """It exits before its hello: its status and the end of its stderr are shown."""
@@ -238,6 +241,30 @@ class TestFaults:
     def test_a_broken_protocol_is_a_crash(self, tmp_path: Path, body: str, why: str) -> None:
         """A line starting with { that is no JSON, or the wrong number of results."""
         with pytest.raises(WorkerCrashed, match=why):
+            _request(_adapter(tmp_path, body), [ADD])
+
+
+class TestLimits:
+    """An adapter cannot fill the disk, dump core or grow the grader's memory without bound."""
+
+    def test_a_line_past_the_cap_breaks_the_protocol(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An endless line on stdout is cut off: a crash, not a grader out of memory."""
+        monkeypatch.setattr(stdio, "LINE_CAP", 100_000)
+        body = "sys.stdout.write('x' * 300_000); sys.stdout.flush(); time.sleep(30)"
+        with pytest.raises(WorkerCrashed, match="a line longer than 100000 bytes"):
+            _request(_adapter(tmp_path, body), [ADD])
+
+    def test_stderr_is_capped_and_core_dumps_are_off(self, tmp_path: Path) -> None:
+        """The command runs under ulimit: no file over 64 MB, no core file."""
+        body = (
+            "import resource\n"
+            "print(resource.getrlimit(resource.RLIMIT_CORE)[0], "
+            "resource.getrlimit(resource.RLIMIT_FSIZE)[0], file=sys.stderr)\n"
+            "sys.exit(5)"
+        )
+        with pytest.raises(WorkerCrashed, match=r"status 5 \(0 67108864\)"):
             _request(_adapter(tmp_path, body), [ADD])
 
 

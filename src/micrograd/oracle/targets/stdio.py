@@ -30,6 +30,7 @@ import math
 import os
 import select
 import shlex
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -45,6 +46,10 @@ PROTOCOL: Final = 1
 
 _PHASES: Final = frozenset({"forward", "backward", "read"})
 _OUTPUT_CAP: Final = 4000
+LINE_CAP = 64 * 1024**2
+"""The longest line the grader reads from an adapter; a longer one breaks the protocol."""
+_LIMITS: Final = 'ulimit -c 0; ulimit -f 131072; exec "$@"'
+"""How the command is started, by ``sh``: no core dumps, no file over 64 MB (its stderr)."""
 
 
 def command_target(command: str) -> Target:
@@ -119,19 +124,21 @@ class StdioWorker(Worker):
         from micrograd.oracle.vectors import OPS  # noqa: PLC0415 - vectors imports the suite
 
         self.close()
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the command
-        try:
-            self._popen = subprocess.Popen(
-                shlex.split(self.target.location),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self._stderr,
-                start_new_session=True,
-                cwd=os.getcwd(),
+        words = shlex.split(self.target.location)
+        if shutil.which(words[0]) is None:
+            raise LoadError(
+                f"--cmd {self.target.location}: cannot start it: no program {words[0]!r} "
+                "(a name on PATH, or a path to an executable file)"
             )
-        except OSError as exc:
-            self.close()
-            raise LoadError(f"--cmd {self.target.location}: cannot start it: {exc}") from exc
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the command
+        self._popen = subprocess.Popen(
+            ["sh", "-c", _LIMITS, "adapter", *words],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            start_new_session=True,
+            cwd=os.getcwd(),
+        )
         self.starts += 1
         try:
             hello = self._receive(time.monotonic() + self.load_timeout)
@@ -254,6 +261,11 @@ class StdioWorker(Worker):
             if not chunk:
                 raise WorkerCrashed(self._death())
             self._buffer += chunk
+            if len(self._buffer) > LINE_CAP:
+                self.close(graceful=False)
+                raise WorkerCrashed(
+                    f"the adapter broke the protocol: a line longer than {LINE_CAP} bytes"
+                )
 
     def _keep(self, line: str) -> None:
         """Keep a line the port printed, up to the cap."""
