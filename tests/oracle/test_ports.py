@@ -351,3 +351,25 @@ class TestGradingPorts:
         argv = ["grade", str(tmp_path / "engine.js"), "--assignment", str(assignment)]
         assert main([*argv, "--out", str(tmp_path / "out")]) == 2
         assert "no submissions found" in capsys.readouterr().err
+
+
+class TestPortWording:
+    """Diagnoses of a port name op forms, not Python's special methods."""
+
+    def test_a_swapped_reflected_form(self, tmp_path: Path) -> None:
+        """2 - a computed as a - 2 is named with rsub."""
+        command = ports.js_command(tmp_path, ports.JS_BUGS["rsub_swapped"])
+        suite = run_suite(command_target(command), Options(only=frozenset({"rsub"})))
+        (rsub,) = suite.checks
+        assert rsub.message == (
+            "4 - a gives a - 4: the reflected form (rsub) must compute 4 - a, with the number "
+            "on the left"
+        )
+
+    def test_a_replaced_gradient(self, tmp_path: Path) -> None:
+        """= instead of += is named with the op form, and no message has a dunder."""
+        command = ports.js_command(tmp_path, ports.JS_BUGS["assign"])
+        suite = run_suite(command_target(command), FAST)
+        messages = [c.message for c in suite.checks if c.status == "failed"]
+        assert any(m.endswith("in the backward of add") for m in messages)
+        assert not [m for m in messages if "__" in m]

@@ -39,7 +39,7 @@ from micrograd.oracle.compare import (
 from micrograd.oracle.determinism import seed_only
 from micrograd.oracle.diagnose import Finding, diagnose
 from micrograd.oracle.runner import LoadError, Target, Worker, WorkerCrashed, WorkerTimeout
-from micrograd.oracle.targets.stdio import StdioWorker
+from micrograd.oracle.targets.stdio import StdioWorker, port_wording
 from micrograd.oracle.worker import operands
 
 __all__ = ["STATUSES", "CheckResult", "Options", "SuiteResult", "draw", "run_suite"]
@@ -327,6 +327,8 @@ class _Grader:
         finding = self._confirmed(diagnose(program, want, got, self.options.tolerance))
         if finding is not None:
             message = finding.message
+            if self.worker.target.kind == "command":
+                message = port_wording(message)
         failure = self.result(status, message, program, want=want, got=got, found=found)
         if finding is not None:
             failure.diagnosis = re.sub(r"[-+.\de]+", "#", finding.message)

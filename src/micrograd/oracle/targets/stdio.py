@@ -28,6 +28,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import select
 import shlex
 import shutil
@@ -39,7 +40,7 @@ from typing import Any, Final
 
 from micrograd.oracle.runner import LoadError, Target, Worker, WorkerCrashed, WorkerTimeout
 
-__all__ = ["PROTOCOL", "StdioWorker", "command_target", "wire"]
+__all__ = ["PROTOCOL", "StdioWorker", "command_target", "port_wording", "wire"]
 
 PROTOCOL: Final = 1
 """The version of the protocol; the adapter's hello must name it."""
@@ -80,6 +81,24 @@ def wire(program: dict[str, Any]) -> dict[str, Any]:
         "backward_calls": program.get("backward_calls", 1),
         "root_grad": bool(program.get("root_grad")),
     }
+
+
+_SWAPPED: Final = re.compile(
+    r"(__r\w+__)\(self, other\) is called for `([^`]*)` with other = ([^,]*), so it must "
+    r"compute other (\S+) self"
+)
+_DUNDER: Final = re.compile(r"__(r?)(add|sub|mul|truediv|pow|neg)__")
+
+
+def port_wording(message: str) -> str:
+    """A diagnosis said of a port: op forms (``rsub``, ``add``) for ``__rsub__``, ``__add__``."""
+
+    def form(match: re.Match[str]) -> str:
+        return match.group(1) + ("div" if match.group(2) == "truediv" else match.group(2))
+
+    swapped = r"the reflected form (\1) must compute \3 \4 a, with the number on the left"
+    message = _SWAPPED.sub(swapped, message)
+    return _DUNDER.sub(form, message)
 
 
 def _number(x: Any) -> float:  # noqa: ANN401 - whatever JSON the adapter sent
