@@ -150,6 +150,7 @@ OUTPUTS = [
     "grading/summary.json",  # micrograd-ref grade submissions/
     "results.json",  # micrograd-ref check engine.py --gradescope results.json
     "report.json",  # micrograd-ref check engine.py --json report.json
+    "vectors.json",  # micrograd-ref vectors -o vectors.json
     ".venv/bin/python",  # the README's environment
     ".nox/tests-3-11/bin/python",
     "docs/_build/html/index.html",  # nox -s docs
