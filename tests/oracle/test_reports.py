@@ -388,7 +388,7 @@ class TestReproducibility:
         """
         strategy = check_named("mul").programs({"add", "mul"})
         assert strategy is not None
-        before = suite._draw(strategy, Options())
+        before = suite.draw(strategy, Options())
         numbers = ", ".join(f"{k / 7:.6f}" for k in range(-70, 71))
         path = tmp_path / "local_numbers.py"
         path.write_text(f"NUMBERS = [{numbers}]\n")
@@ -399,5 +399,5 @@ class TestReproducibility:
         spec.loader.exec_module(module)
         monkeypatch.setitem(sys.modules, "local_numbers", module)
         monkeypatch.chdir(tmp_path)
-        assert suite._draw(strategy, Options()) == before
+        assert suite.draw(strategy, Options()) == before
         assert not (tmp_path / ".hypothesis").exists()

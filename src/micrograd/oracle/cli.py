@@ -26,6 +26,7 @@ __all__ = [
     "run_check",
     "run_grade",
     "run_gradescope_autograder",
+    "run_vectors",
 ]
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -139,7 +140,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ":ClassName) op by op against the reference engine. Exit status: 0 all passed, "
         "1 a check failed, errored or timed out, 2 the engine could not be loaded.",
     )
-    check.add_argument("target", metavar="TARGET", help="engine.py, engine.py:Value or a.module")
+    check.add_argument(
+        "target", nargs="?", metavar="TARGET", help="engine.py, engine.py:Value or a.module"
+    )
+    check.add_argument(
+        "--cmd",
+        metavar="COMMAND",
+        help="instead of TARGET: an engine in another language, through its adapter command "
+        '(e.g. "node adapter.js"), which speaks JSON lines on stdin and stdout (docs/ports.md)',
+    )
     check.add_argument(
         "--nn",
         metavar="TARGET",
@@ -235,6 +244,25 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     autograder.set_defaults(func=run_gradescope_autograder)
 
+    vectors = commands.add_parser(
+        "vectors",
+        help="write test vectors for an engine in any language",
+        description="Write the catalogue's programs with the reference engine's numbers as "
+        "JSON (see docs/ports.md): the same version and seed write the same bytes.",
+    )
+    vectors.add_argument(
+        "-o", "--out", type=Path, metavar="FILE", help="where to write them (default: stdout)"
+    )
+    vectors.add_argument("--seed", type=int, default=0, help="seeds the cases (default: 0)")
+    vectors.add_argument(
+        "--max-examples",
+        type=_positive_int,
+        default=20,
+        metavar="N",
+        help="cases drawn per check besides its first ones (default: 20)",
+    )
+    vectors.set_defaults(func=run_vectors)
+
 
 _SETTABLE = {  # option: (Assignment field, default when neither the file nor the option says)
     "seed": "seed",
@@ -329,19 +357,24 @@ def run_check(args: argparse.Namespace) -> int:
     from micrograd.oracle.formats import text  # noqa: PLC0415 - needs Hypothesis
     from micrograd.oracle.runner import LoadError, build_target  # noqa: PLC0415
     from micrograd.oracle.suite import run_suite  # noqa: PLC0415 - needs Hypothesis
+    from micrograd.oracle.targets.stdio import command_target  # noqa: PLC0415 - needs Hypothesis
 
     try:
         chosen, options = _settings(args)
+        command = _port_command(args, chosen)
     except _UsageError as exc:
         return _fail(str(exc))
     try:
-        target = build_target(
-            args.target,
-            args.nn,
-            paths=tuple(args.path),
-            backward=args.backward,
-            leaf_kwargs=args.leaf_kwargs,
-        )
+        if command is not None:
+            target = command_target(command)
+        else:
+            target = build_target(
+                args.target,
+                args.nn,
+                paths=tuple(args.path),
+                backward=args.backward,
+                leaf_kwargs=args.leaf_kwargs,
+            )
         suite = run_suite(target, options)
     except LoadError as exc:
         _write_files(args, scoring.grade(chosen, None, error=str(exc)))
@@ -353,6 +386,25 @@ def run_check(args: argparse.Namespace) -> int:
     sys.stdout.write(text.render(graded))
     _write_files(args, graded)
     return EXIT_PASSED if suite.passed else EXIT_FAILED
+
+
+def _port_command(args: argparse.Namespace, chosen: Assignment) -> str | None:
+    """The adapter command of a port (``--cmd``, or the assignment's), or None for Python.
+
+    Raises:
+        _UsageError: If both or neither of a target and a command are given, the
+            assignment's adapter is given again, or ``--nn`` comes with a port.
+    """
+    if args.cmd is not None and chosen.adapter:
+        raise _UsageError(
+            f"--cmd: set by the assignment file {args.assignment} (adapter); leave it out"
+        )
+    command: str | None = args.cmd or (chosen.adapter if args.target is None else None)
+    if (args.target is None) == (command is None):
+        raise _UsageError("give either TARGET (a Python engine) or --cmd COMMAND (a port)")
+    if command is not None and args.nn is not None:
+        raise _UsageError("--nn checks a Python MLP: it does not go with --cmd")
+    return command
 
 
 def _fail(message: str, trace: str = "", output: str = "") -> int:
@@ -405,4 +457,18 @@ def run_assignment_init(args: argparse.Namespace) -> int:
         return _fail(f"{path} exists; give another name, or --force to overwrite it")
     path.write_text(default_text(), encoding="utf-8")
     sys.stdout.write(f"wrote {path}: every check at one point; edit it, then pass --assignment\n")
+    return EXIT_PASSED
+
+
+def run_vectors(args: argparse.Namespace) -> int:
+    """``micrograd-ref vectors``: write the test vectors to ``--out`` or stdout."""
+    from micrograd.oracle.vectors import to_json, vectors  # noqa: PLC0415 - needs Hypothesis
+
+    text = to_json(vectors(args.seed, args.max_examples))
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_PASSED
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    sys.stdout.write(f"wrote {args.out} ({len(text.encode()) // 1024} KB)\n")
     return EXIT_PASSED

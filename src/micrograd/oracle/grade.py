@@ -88,7 +88,7 @@ def _folder_submission(
 
 
 def find_submissions(
-    targets: list[str], file_glob: str, class_name: str, nn_glob: str = ""
+    targets: list[str], file_glob: str, class_name: str, nn_glob: str = "", *, port: bool = False
 ) -> tuple[list[Submission], list[str]]:
     """The submissions named by ``targets``, and the entries skipped (with why), in order.
 
@@ -99,7 +99,9 @@ def find_submissions(
     ``.py`` or ``.ipynb`` file. Archive debris (``__MACOSX``), hidden and
     editor files and other files are skipped. Report names are unique: beside
     ``ada/``, ``ada.py``'s reports are ``ada.py.json`` …, and names that are
-    still the same once made safe for a file name get ``-2``, ``-3``.
+    still the same once made safe for a file name get ``-2``, ``-3``. For a
+    ``port`` (an assignment with an adapter command), every folder is a
+    submission, graded from inside it, and files are skipped.
 
     Raises:
         GradeError: If a target does not exist.
@@ -111,6 +113,9 @@ def find_submissions(
     skipped: list[str] = []
     for text in targets:
         path = Path(text)
+        if port:
+            _port_folders(path, found, skipped)
+            continue
         if path.is_file():
             found.append((path.name, f"{path}:{class_name}", "", ""))
             continue
@@ -139,9 +144,31 @@ def find_submissions(
     return submissions, skipped
 
 
-def _command(args: argparse.Namespace, submission: Submission, out: Path) -> list[str]:
-    """The ``check`` command line of one submission, with the report files it writes."""
-    words = [sys.executable, "-m", "micrograd", "check", submission.target]
+def _port_folders(path: Path, found: list[tuple[str, str, str, str]], skipped: list[str]) -> None:
+    """Add the ports' folders under ``path`` to ``found``, its other entries to ``skipped``.
+
+    A folder holding no folder is one submission itself.
+    """
+    entries = sorted(path.iterdir()) if path.is_dir() else []
+    inside = [entry for entry in entries if not _SKIPPED_NAMES.match(entry.name)]
+    one = path.is_dir() and not any(entry.is_dir() for entry in inside)
+    for entry in [path] if one else (inside or [path]):
+        if entry.is_dir():
+            found.append((entry.name, str(entry.resolve()), "", ""))
+        else:
+            skipped.append(f"{entry.name} (not a folder: a port is handed in as one)")
+
+
+def _command(
+    args: argparse.Namespace, submission: Submission, out: Path, *, port: bool = False
+) -> list[str]:
+    """The ``check`` command line of one submission, with the report files it writes.
+
+    A port's is run in its folder: the assignment file names its adapter.
+    """
+    out = out.resolve()
+    words = [sys.executable, "-m", "micrograd", "check"]
+    words += [] if port else [submission.target]
     words += ["--json", str(out / f"{submission.report}.json")]
     for file_format in FILE_FORMATS[1:]:
         if getattr(args, file_format.name):
@@ -150,7 +177,7 @@ def _command(args: argparse.Namespace, submission: Submission, out: Path) -> lis
                 str(out / f"{submission.report}{file_format.suffix}"),
             ]
     if args.assignment is not None:
-        words += ["--assignment", str(args.assignment)]
+        words += ["--assignment", str(Path(args.assignment).resolve())]
     else:
         words += ["--seed", str(args.seed), "--max-examples", str(args.max_examples)]
         words += ["--timeout", str(args.timeout)]
@@ -195,14 +222,18 @@ def _run_one(
         "target": submission.target,
     }
     text, code = submission.problem, 2
-    if submission.target:
+    port = bool(assignment.adapter)
+    if port and submission.target and assignment.build:
+        text = _build(assignment, submission.target)
+    if submission.target and not text:
         limit = assignment.submission_timeout
         process = subprocess.Popen(
-            _command(args, submission, out),
+            _command(args, submission, out, port=port),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # so that a hang is killed with everything it started
+            cwd=submission.target if port else None,
         )
         try:
             text, _ = process.communicate(timeout=limit)
@@ -232,6 +263,25 @@ def _run_one(
     return row
 
 
+def _build(assignment: Assignment, folder: str) -> str:
+    """Run the assignment's build command in a port's folder: "" when it worked, else why."""
+    try:
+        done = subprocess.run(
+            ["sh", "-c", assignment.build],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=assignment.submission_timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"the build took longer than {assignment.submission_timeout:g} s\n"
+    if done.returncode == 0:
+        return ""
+    last = (done.stderr + done.stdout).strip().splitlines()[-2:]
+    return f"the build failed (exit status {done.returncode}): {' '.join(last)}\n"
+
+
 def grade(args: argparse.Namespace, assignment: Assignment) -> int:
     """Grade every submission; a line for each as it finishes, then the summary and grades.csv.
 
@@ -240,7 +290,9 @@ def grade(args: argparse.Namespace, assignment: Assignment) -> int:
             ``--overwrite`` was not given; nothing is written then.
     """
     nn_glob = args.nn_file or assignment.nn_file
-    submissions, skipped = find_submissions(args.targets, args.file, args.class_name, nn_glob)
+    submissions, skipped = find_submissions(
+        args.targets, args.file, args.class_name, nn_glob, port=bool(assignment.adapter)
+    )
     if not submissions:
         raise GradeError(f"no submissions found in {', '.join(args.targets)}")
     out: Path = args.out

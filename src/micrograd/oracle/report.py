@@ -47,7 +47,8 @@ def rerun_command(suite: SuiteResult, check: str | None = None) -> str:
     seed, cases, limits and conventions.
     """
     options, target = suite.options, suite.target
-    words = ["micrograd-ref", "check", target.spec]
+    words = ["micrograd-ref", "check"]
+    words += ["--cmd", target.location] if target.kind == "command" else [target.spec]
     if options.assignment:
         words += ["--assignment", options.assignment]
     else:

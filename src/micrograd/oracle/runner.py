@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -92,7 +93,8 @@ class Target:
     location: str
     """The file's absolute path, or the module's dotted name."""
     kind: str
-    """``"path"`` or ``"module"``."""
+    """``"path"``, ``"module"`` or ``"command"`` (an adapter over stdio, see
+    :mod:`micrograd.oracle.targets.stdio`; its location is the command)."""
     class_name: str = "Value"
     """The class to grade."""
     paths: tuple[str, ...] = field(default=())
@@ -114,6 +116,8 @@ class Target:
 
     def describe(self) -> str:
         """Where the engine comes from, for the report's header (notebooks: which cells ran)."""
+        if self.kind == "command":
+            return f"--cmd {shlex.quote(self.location)}"
         if self.notebook is None:
             return self.spec
         cells = self.notebook.cells_run

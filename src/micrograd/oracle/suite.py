@@ -39,9 +39,10 @@ from micrograd.oracle.compare import (
 from micrograd.oracle.determinism import seed_only
 from micrograd.oracle.diagnose import Finding, diagnose
 from micrograd.oracle.runner import LoadError, Target, Worker, WorkerCrashed, WorkerTimeout
+from micrograd.oracle.targets.stdio import StdioWorker, port_wording
 from micrograd.oracle.worker import method_for, operands
 
-__all__ = ["STATUSES", "CheckResult", "Options", "SuiteResult", "run_suite"]
+__all__ = ["STATUSES", "CheckResult", "Options", "SuiteResult", "draw", "run_suite"]
 
 Program = dict[str, Any]
 
@@ -187,7 +188,7 @@ class _OutOfTime(Exception):
     """The check's time budget ran out."""
 
 
-def _draw(strategy: SearchStrategy[Program], options: Options) -> list[Program]:
+def draw(strategy: SearchStrategy[Program], options: Options) -> list[Program]:
     """``max_examples`` programs drawn by Hypothesis from ``seed``, no student code involved.
 
     Each Hypothesis example is a list of programs, since Hypothesis's cost is
@@ -334,6 +335,8 @@ class _Grader:
         finding = self._confirmed(diagnose(program, want, got, self.options.tolerance))
         if finding is not None:
             message = finding.message
+            if self.worker.target.kind == "command":
+                message = port_wording(message)
         failure = self.result(status, message, program, want=want, got=got, found=found)
         if finding is not None:
             failure.diagnosis = re.sub(r"[-+.\de]+", "#", finding.message)
@@ -521,7 +524,9 @@ def _run_check(
     (got,) = grader.run([probe], timeout=PROBE_TIMEOUT)
     if check.kind == "op" and _absent(got, probe):
         status = "failed" if check.name in options.require else "unsupported"
-        if "missing" in got:
+        if "missing" in got and grader.worker.target.kind == "command":
+            why = got["error"]
+        elif "missing" in got:
             why = f"{grader.worker.target.class_name} has no {got['missing']}"
         elif got["exc_type"] == "AttributeError":
             why = _number_advice(got, grader.worker.target.class_name)
@@ -536,7 +541,7 @@ def _run_check(
     if failure is not None:
         return failure
     started = time.monotonic()
-    programs = first[1:] + _draw(strategy, options)
+    programs = first[1:] + draw(strategy, options)
     grader.deadline += time.monotonic() - started  # drawing is the grader's time too
     for start in range(0, len(programs), _BATCH):
         batch = programs[start : start + _BATCH]
@@ -611,7 +616,8 @@ def run_suite(target: Target, options: Options) -> SuiteResult:
         LoadError: If the engine cannot be loaded.
     """
     started = time.monotonic()
-    with Worker(target, load_timeout=max(options.timeout, 10.0)) as worker:
+    kind = StdioWorker if target.kind == "command" else Worker
+    with kind(target, load_timeout=max(options.timeout, 10.0)) as worker:
         worker.start()
         target = replace(target, backward_is_function=worker.backward_is_function)
         worker.target = target
