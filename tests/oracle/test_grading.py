@@ -378,6 +378,64 @@ class TestGrade:
         names = {r["submission"]: r["report"] for r in summary["submissions"]}
         assert names == {"Bob Smith": "Bob_Smith", "Bob_Smith": "Bob_Smith-2"}
 
+    def test_a_submission_named_like_a_class_file_keeps_its_report(self, tmp_path: Path) -> None:
+        """summary.py and grades/ get suffixed reports; summary.json stays the class's, and maps."""
+        subs = tmp_path / "class"
+        (subs / "grades").mkdir(parents=True)
+        shutil.copy(engine_file("correct_closures"), subs / "summary.py")
+        shutil.copy(engine_file("correct_closures"), subs / "grades" / "engine.py")
+        out = tmp_path / "out"
+        _grade(str(subs), "--out", str(out))
+        summary = json.loads((out / "summary.json").read_text())
+        names = {r["submission"]: r["report"] for r in summary["submissions"]}
+        assert names == {"grades": "grades-2", "summary.py": "summary.py"}
+        assert json.loads((out / "summary.py.json").read_text())["score"] == 2.0
+        assert (out / "grades-2.json").is_file()
+
+    def test_an_out_that_is_a_file_is_a_usage_error(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--out naming a regular file: exit 2 with one line, even with --overwrite; it is kept."""
+        subs = tmp_path / "class"
+        subs.mkdir()
+        shutil.copy(engine_file("correct_closures"), subs / "ada.py")
+        afile = _write(tmp_path / "afile", "mine")
+        assert _grade(str(subs), "--out", str(afile), "--overwrite") == 2
+        err = capsys.readouterr().err
+        assert f"--out {afile} is a file, not a folder" in err
+        assert "Traceback" not in err
+        assert afile.read_text() == "mine"
+
+    def test_overwrite_replaces_the_earlier_runs_files_and_keeps_others(
+        self, tmp_path: Path
+    ) -> None:
+        """--overwrite deletes the reports the earlier summary.json lists; other files stay."""
+        first, second = tmp_path / "first", tmp_path / "second"
+        for folder, names in ((first, ("ada.py", "bob.py")), (second, ("cy.py",))):
+            folder.mkdir()
+            for name in names:
+                shutil.copy(engine_file("correct_closures"), folder / name)
+        out = tmp_path / "out"
+        _grade(str(first), "--out", str(out), "--junit")
+        _write(out / "notes.txt", "mine")
+        _grade(str(second), "--out", str(out), "--overwrite")
+        assert sorted(p.name for p in out.iterdir()) == [
+            "cy.json", "cy.txt", "grades.csv", "notes.txt", "summary.json",
+        ]  # fmt: skip
+
+    def test_overwrite_without_an_earlier_summary_deletes_nothing(self, tmp_path: Path) -> None:
+        """A folder grade did not write (no summary.json of its own) keeps every file."""
+        subs = tmp_path / "class"
+        subs.mkdir()
+        shutil.copy(engine_file("correct_closures"), subs / "ada.py")
+        out = tmp_path / "out"
+        out.mkdir()
+        _write(out / "bob.json", "{}")
+        _write(out / "summary.json", "not JSON")
+        _grade(str(subs), "--out", str(out), "--overwrite")
+        assert (out / "bob.json").read_text() == "{}"
+        assert "submissions" in json.loads((out / "summary.json").read_text())
+
     def test_a_glob_matching_several_files_grades_nothing_and_says_which(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -181,7 +181,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     grade.add_argument(
         "--overwrite",
         action="store_true",
-        help="write into --out even if it holds files (those of earlier runs are replaced)",
+        help="write into --out even if it holds files: the earlier run's reports (those its "
+        "summary.json lists), summary.json and grades.csv are deleted first; other files are kept",
     )
     grade.add_argument("--jobs", type=_positive_int, default=2, help="parallel runs (default: 2)")
     grade.add_argument(

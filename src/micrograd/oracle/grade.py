@@ -34,6 +34,9 @@ __all__ = ["GradeError", "Submission", "find_submissions", "grade"]
 _SKIPPED_NAMES: Final = re.compile(r"^(__MACOSX|__pycache__|\..*|.*~|#.*#|.*\.swp|Thumbs\.db)$")
 """Folders and files that are never submissions: archive debris, hidden and editor files."""
 
+CLASS_FILES: Final = ("summary.json", "grades.csv")
+"""The files of the whole class in ``--out``; no submission's report is named like them."""
+
 
 class GradeError(Exception):
     """Nothing can be graded as asked (a missing target, a results folder in use)."""
@@ -97,9 +100,11 @@ def find_submissions(
     failing that, :func:`~micrograd.oracle.targets.find_engine` finds it:
     ``micrograd/engine.py``, the one file defining the class), and so is each
     ``.py`` or ``.ipynb`` file. Archive debris (``__MACOSX``), hidden and
-    editor files and other files are skipped. Report names are unique: beside
-    ``ada/``, ``ada.py``'s reports are ``ada.py.json`` …, and names that are
-    still the same once made safe for a file name get ``-2``, ``-3``.
+    editor files and other files are skipped. Report names are unique, also
+    where case does not count, and never those of :data:`CLASS_FILES`: beside
+    ``ada/``, ``ada.py``'s reports are ``ada.py.json`` … (and ``summary.py``'s
+    ``summary.py.json``), and names that are still the same once made safe
+    for a file name get ``-2``, ``-3``.
 
     Raises:
         GradeError: If a target does not exist.
@@ -124,17 +129,17 @@ def find_submissions(
                 found.append((entry.name, f"{entry}:{class_name}", "", ""))
             else:
                 skipped.append(f"{entry.name} (not a .py or .ipynb file, nor a folder)")
-    used: set[str] = set()
+    used = {Path(name).stem.casefold() for name in CLASS_FILES}  # casefold: macOS, Windows
     submissions = []
     for name, target, nn, problem in found:
         stem = _safe(Path(name).stem if name.endswith((".py", ".ipynb")) else name)
-        if stem in used:
+        if stem.casefold() in used:
             stem = _safe(name)
         report, n = stem, 1
-        while report in used:
+        while report.casefold() in used:
             n += 1
             report = f"{stem}-{n}"
-        used.add(report)
+        used.add(report.casefold())
         submissions.append(Submission(name, report, target, nn, problem))
     return submissions, skipped
 
@@ -236,19 +241,25 @@ def grade(args: argparse.Namespace, assignment: Assignment) -> int:
     """Grade every submission; a line for each as it finishes, then the summary and grades.csv.
 
     Raises:
-        GradeError: If a target does not exist, or ``--out`` holds files and
-            ``--overwrite`` was not given; nothing is written then.
+        GradeError: If a target does not exist, ``--out`` is a file, or it holds
+            files and ``--overwrite`` was not given; nothing is written then.
+            With ``--overwrite``, the earlier run's files are deleted first
+            (see :func:`_clear`).
     """
     nn_glob = args.nn_file or assignment.nn_file
     submissions, skipped = find_submissions(args.targets, args.file, args.class_name, nn_glob)
     if not submissions:
         raise GradeError(f"no submissions found in {', '.join(args.targets)}")
     out: Path = args.out
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.overwrite:
-        raise GradeError(
-            f"--out {out} already holds files; name a new folder, or give --overwrite to "
-            "replace an earlier run's; nothing was written"
-        )
+    if out.exists() and not out.is_dir():
+        raise GradeError(f"--out {out} is a file, not a folder; name a folder; nothing was written")
+    if out.is_dir() and any(out.iterdir()):
+        if not args.overwrite:
+            raise GradeError(
+                f"--out {out} already holds files; name a new folder, or give --overwrite to "
+                "replace an earlier run's; nothing was written"
+            )
+        _clear(out)
     out.mkdir(parents=True, exist_ok=True)
     print(
         f"grading {len(submissions)} submissions, {args.jobs} at a time, out of "
@@ -284,6 +295,26 @@ def grade(args: argparse.Namespace, assignment: Assignment) -> int:
         f"{passed} of {len(ordered)} submissions passed; grades in {out / 'grades.csv'}", flush=True
     )
     return 0 if passed == len(ordered) else 1
+
+
+def _clear(out: Path) -> None:
+    """Delete the files an earlier run wrote into ``out``: its class files, the reports they list.
+
+    Files ``grade`` did not write (or that a run stopped before its summary
+    wrote) are left alone.
+    """
+    try:
+        earlier = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        reports = [str(row["report"]) for row in earlier["submissions"]]
+        reports = [name for name in reports if _safe(name) == name]  # no path: only in out
+    except (OSError, ValueError, TypeError, KeyError):  # none, or not one of ours: keep it
+        return
+    suffixes = [".txt", *(file_format.suffix for file_format in FILE_FORMATS)]
+    for report in reports:
+        for suffix in suffixes:
+            (out / f"{report}{suffix}").unlink(missing_ok=True)
+    for name in CLASS_FILES:
+        (out / name).unlink(missing_ok=True)
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]], checks: list[str]) -> None:
