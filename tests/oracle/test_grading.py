@@ -248,6 +248,17 @@ class TestFormats:
         assert all(t["status"] == "failed" for t in data["tests"])
         assert "SyntaxError: bad" in data["output"]
 
+    def test_gradescope_time_of_an_engine_that_did_not_load(self, tmp_path: Path) -> None:
+        """execution_time is the time spent, also when the engine fails to load after a while."""
+        slow = _write(
+            tmp_path / "slow.py", "import time\ntime.sleep(1.6)\nraise RuntimeError('late')\n"
+        )
+        results = tmp_path / "results.json"
+        assert main(["check", str(slow), *QUICK, "--gradescope", str(results)]) == 2
+        data = json.loads(results.read_text())
+        assert "RuntimeError: late" in data["output"]
+        assert data["execution_time"] >= 2
+
     def test_junit_counts_and_children(self) -> None:
         """Testsuites > testsuite with consistent counts; a failure carries the reproducer."""
         root = ET.fromstring(junit.render(_formats("bug_tanh_rule")))
@@ -483,6 +494,7 @@ class TestGrade:
         data: dict[str, Any] = json.loads((out / "zed.gradescope.json").read_text())
         assert (data["score"], data["max_score"]) == (0.0, 26.0)
         assert "longer than the assignment's 2 s" in data["output"]
+        assert data["execution_time"] >= 2  # the time it cost, not 0
 
 
 class TestGradescopeAutograder:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -333,6 +334,7 @@ def run_check(args: argparse.Namespace) -> int:
         chosen, options = _settings(args)
     except _UsageError as exc:
         return _fail(str(exc))
+    started = time.monotonic()
     try:
         target = build_target(
             args.target,
@@ -343,7 +345,8 @@ def run_check(args: argparse.Namespace) -> int:
         )
         suite = run_suite(target, options)
     except LoadError as exc:
-        _write_files(args, scoring.grade(chosen, None, error=str(exc)))
+        seconds = time.monotonic() - started
+        _write_files(args, scoring.grade(chosen, None, error=str(exc), seconds=seconds))
         return _fail(str(exc), exc.trace, exc.output)
     except Exception as exc:  # pragma: no cover - a bug of ours; every file is still written
         _write_files(args, scoring.grade(chosen, None, error=f"the grader failed: {exc!r}"))

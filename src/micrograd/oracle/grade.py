@@ -178,10 +178,15 @@ def _command(args: argparse.Namespace, submission: Submission, out: Path) -> lis
 
 
 def _write_failed(
-    args: argparse.Namespace, assignment: Assignment, submission: Submission, why: str, out: Path
+    args: argparse.Namespace,
+    assignment: Assignment,
+    submission: Submission,
+    why: str,
+    seconds: float,
 ) -> None:
     """Every report file of a submission that could not be graded: all its checks score 0."""
-    graded = score_of(assignment, None, error=why)
+    out: Path = args.out
+    graded = score_of(assignment, None, error=why, seconds=seconds)
     for file_format in FILE_FORMATS:
         if file_format.name == "json" or getattr(args, file_format.name, False):
             path = out / f"{submission.report}{file_format.suffix}"
@@ -220,7 +225,7 @@ def _run_one(
     report = out / f"{submission.report}.json"
     if code not in (0, 1, 2) or not report.is_file():
         why = text.strip().splitlines()[-1] if text.strip() else f"check exited with {code}"
-        _write_failed(args, assignment, submission, why, out)
+        _write_failed(args, assignment, submission, why, time.monotonic() - started)
     data = json.loads(report.read_text(encoding="utf-8"))
     errors = [line for line in text.splitlines() if line.startswith("micrograd-ref: error")]
     verdict = "passed" if data.get("passed") else "FAILED"

@@ -69,8 +69,13 @@ class Graded:
         return self.assignment.max_score
 
 
-def grade(assignment: Assignment, suite: SuiteResult | None, error: str = "") -> Graded:
-    """Score ``suite`` (or a submission that did not load, with ``error``) by ``assignment``."""
+def grade(
+    assignment: Assignment, suite: SuiteResult | None, error: str = "", seconds: float = 0.0
+) -> Graded:
+    """Score ``suite`` (or a submission that did not load, with ``error``) by ``assignment``.
+
+    ``seconds`` is the time spent on a submission that did not load (a run has its own).
+    """
     results = {} if suite is None else {r.name: r for r in suite.checks}
     scores = []
     for name, worth in assignment.counted().items():
@@ -84,5 +89,6 @@ def grade(assignment: Assignment, suite: SuiteResult | None, error: str = "") ->
         if result.status == "not_graded" and suite is not None and suite.cause is not None:
             reason = f"not graded: {suite.cause.message}"
         scores.append(CheckScore(name, earned, worth, result.status, reason, result))
-    seconds = 0.0 if suite is None else suite.seconds
+    if suite is not None:
+        seconds = suite.seconds
     return Graded(assignment, suite, error, scores, seconds)
