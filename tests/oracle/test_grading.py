@@ -22,8 +22,8 @@ from micrograd.oracle import autograder, scoring
 from micrograd.oracle.assignment import Assignment, AssignmentError, load
 from micrograd.oracle.checks import CATALOGUE
 from micrograd.oracle.formats import gradescope, junit, prairielearn
-from micrograd.oracle.runner import parse_target
-from micrograd.oracle.suite import run_suite
+from micrograd.oracle.runner import LoadError, Worker, parse_target
+from micrograd.oracle.suite import Options, run_suite
 from tests.oracle.helpers import ENGINES, FAST, engine, engine_file, graded
 
 QUICK = ["--max-examples", "5", "--no-torch"]
@@ -384,7 +384,7 @@ class TestGrade:
             (subs / name).mkdir(parents=True)
             shutil.copy(engine_file("correct_closures"), subs / name / "engine.py")
         out = tmp_path / "out"
-        assert _grade(str(subs), "--out", str(out)) == 0
+        assert _grade(str(subs), "--out", str(out)) == 1  # --only: incomplete, not full marks
         summary = json.loads((out / "summary.json").read_text())
         names = {r["submission"]: r["report"] for r in summary["submissions"]}
         assert names == {"Bob Smith": "Bob_Smith", "Bob_Smith": "Bob_Smith-2"}
@@ -475,7 +475,7 @@ class TestGrade:
             "--junit",
             "--prairielearn",
         ]
-        assert _grade(str(subs), *words) == 0
+        assert _grade(str(subs), *words) == 1  # --only: incomplete, not full marks
         assert {p.name for p in out.iterdir()} >= {
             "cy.gradescope.json", "cy.junit.xml", "cy.prairielearn.json", "cy.json", "cy.txt",
         }  # fmt: skip
@@ -495,6 +495,71 @@ class TestGrade:
         assert (data["score"], data["max_score"]) == (0.0, 26.0)
         assert "longer than the assignment's 2 s" in data["output"]
         assert data["execution_time"] >= 2  # the time it cost, not 0
+
+
+class TestVerdict:
+    """A teacher reads the verdict right: passed means full marks."""
+
+    def test_an_engine_missing_ops_is_incomplete_not_passed(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Without tanh: 1 of 2, "incomplete" naming the op, in its line, the CSV, the summary."""
+        subs = tmp_path / "class"
+        subs.mkdir()
+        shutil.copy(engine_file("correct_closures"), subs / "ada.py")
+        _no_tanh(subs)
+        chosen = _write(tmp_path / "a.toml", "max_examples = 5\n[points]\nadd = 1\ntanh = 1\n")
+        out = tmp_path / "out"
+        words = ["grade", str(subs), "--out", str(out), "--assignment", str(chosen), "--no-torch"]
+        assert main(words) == 1
+        printed = [" ".join(line.split()) for line in capsys.readouterr().out.splitlines()]
+        assert any(
+            line.startswith("ada.py 2/2 ") and line.endswith(" s passed") for line in printed
+        )
+        assert any(
+            line.startswith("no_tanh.py 1/2 ")
+            and line.endswith(" s incomplete (ops it does not have: tanh)")
+            for line in printed
+        )
+        assert printed[-1].startswith(
+            "1 of 2 submissions passed with full marks, 1 incomplete (nothing wrong, but ops "
+            "missing or not run), 0 failed or not graded; grades in "
+        )
+        with (out / "grades.csv").open(newline="") as file:
+            verdicts = {row["submission"]: row["verdict"] for row in csv.DictReader(file)}
+        assert verdicts == {"ada.py": "passed", "no_tanh.py": "incomplete"}
+
+
+class TestSlowImportAdvice:
+    """An import over its time limit names the setting that gives it more, on each route."""
+
+    @pytest.mark.parametrize(
+        ("options", "advice"),
+        [
+            (Options(), "give --timeout more than 10 seconds"),
+            (Options(timeout=20.0), "give --timeout more than 20 seconds"),
+            (
+                Options(assignment="a.toml"),
+                "set timeout above 10 in the assignment file a.toml",
+            ),
+            (
+                Options(timeout_option="--micrograd-timeout"),
+                "give --micrograd-timeout more than 10 seconds",
+            ),
+        ],
+        ids=["check", "check-timeout", "assignment", "pytest"],
+    )
+    def test_the_advice_names_the_routes_setting(self, options: Options, advice: str) -> None:
+        """--timeout for check and grade, the file's timeout under an assignment, pytest's flag."""
+        assert options.more_time() == advice
+
+    def test_the_load_error_gives_the_advice(self) -> None:
+        """The worker's load error ends with the advice it was given."""
+        with (
+            Worker(parse_target(engine("load_hangs")), load_timeout=0.5, more_time="do X") as child,
+            pytest.raises(LoadError, match=r"took longer than 0\.5 s\..*, or do X$"),
+        ):
+            child.start()
 
 
 class TestGradescopeAutograder:

@@ -219,6 +219,20 @@ class TestLoadErrors:
         result.assert_outcomes(errors=1)
         result.stdout.fnmatch_lines(["could not load the engine: engine.py: SyntaxError: *"])
 
+    def test_an_import_that_hangs_names_the_plugins_timeout(
+        self, pytester: pytest.Pytester
+    ) -> None:
+        """An import over the load limit says --micrograd-timeout, the flag pytest takes."""
+        _write(pytester.path, "engine.py", (ENGINES / "load_hangs.py").read_text())
+        result = pytester.runpytest_subprocess("--micrograd-impl=engine.py", "-k", "radd")
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(
+            [
+                "could not load the engine: engine.py: importing it took longer than 10 s. *"
+                ", or give --micrograd-timeout more than 10 seconds"
+            ]
+        )
+
     def test_an_engine_that_stops_loading_fails_its_tests(self, pytester: pytest.Pytester) -> None:
         """An engine that loads at collection but not when the checks run fails with the error."""
         marker = pytester.path / "loaded-once"

@@ -159,7 +159,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Run 'check' on every submission and print a line for each as it "
         "finishes. Each TARGET is an engine file or notebook, or a folder holding one "
         "submission per file or per subfolder. Writes a report per submission and "
-        "grades.csv into --out. Exit status: 0 every submission passed, 1 one did not, "
+        "grades.csv into --out. Exit status: 0 every submission passed with full marks, "
+        "1 one did not (it failed, or is incomplete: ops missing), "
         "2 nothing could be graded (a missing target, an --out folder in use).",
     )
     grade.add_argument("targets", nargs="+", metavar="TARGET")

@@ -228,18 +228,41 @@ def _run_one(
         _write_failed(args, assignment, submission, why, time.monotonic() - started)
     data = json.loads(report.read_text(encoding="utf-8"))
     errors = [line for line in text.splitlines() if line.startswith("micrograd-ref: error")]
-    verdict = "passed" if data.get("passed") else "FAILED"
-    if "error" in data:
-        verdict = (errors or [str(data["error"])])[0].removeprefix("micrograd-ref: error: ")
+    missing = [c["name"] for c in data["checks"] if c["status"] == "unsupported"]
     row.update(
         exit=code,
         score=data["score"],
         max_score=data["max_score"],
         points={name: p["points"] for name, p in data["points"].items()},
-        verdict=verdict,
+        verdict=_verdict(data),
+        missing=[name for name in missing if name in data["points"]],
         seconds=round(time.monotonic() - started, 1),
     )
+    if "error" in data:
+        row["verdict"] = (errors or [str(data["error"])])[0].removeprefix("micrograd-ref: error: ")
     return row
+
+
+def _verdict(data: dict[str, Any]) -> str:
+    """``passed`` at full marks only; ``incomplete`` when all that ran passed; else ``FAILED``.
+
+    Incomplete: points were lost to ops the engine does not have, or to
+    checks that did not run (``--only``), not to a wrong value.
+    """
+    if data["score"] == data["max_score"]:
+        return "passed"
+    return "incomplete" if data.get("passed") else "FAILED"
+
+
+def _line(row: dict[str, Any], width: int) -> str:
+    """The line printed when a submission is done: name, score, time, verdict and its why."""
+    line = (
+        f"{row['submission'].ljust(width)}  {row['score']:g}/{row['max_score']:g}  "
+        f"{row['seconds']:5.1f} s  {row['verdict']}"
+    )
+    if row["missing"]:
+        line += f" (ops it does not have: {', '.join(row['missing'])})"
+    return line
 
 
 def grade(args: argparse.Namespace, assignment: Assignment) -> int:
@@ -283,11 +306,7 @@ def grade(args: argparse.Namespace, assignment: Assignment) -> int:
             for future in as_completed(futures):
                 row = future.result()
                 rows[row["report"]] = row
-                print(
-                    f"{row['submission'].ljust(width)}  {row['score']:g}/{row['max_score']:g}  "
-                    f"{row['seconds']:5.1f} s  {row['verdict']}",
-                    flush=True,
-                )
+                print(_line(row, width), flush=True)
         except KeyboardInterrupt:  # start no further submission; the running ones got SIGINT too
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -296,8 +315,13 @@ def grade(args: argparse.Namespace, assignment: Assignment) -> int:
     summary = {"skipped": skipped, "submissions": ordered}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     passed = sum(row["verdict"] == "passed" for row in ordered)
+    incomplete = sum(row["verdict"] == "incomplete" for row in ordered)
+    others = len(ordered) - passed - incomplete
     print(
-        f"{passed} of {len(ordered)} submissions passed; grades in {out / 'grades.csv'}", flush=True
+        f"{passed} of {len(ordered)} submissions passed with full marks, {incomplete} "
+        f"incomplete (nothing wrong, but ops missing or not run), {others} failed or not "
+        f"graded; grades in {out / 'grades.csv'}",
+        flush=True,
     )
     return 0 if passed == len(ordered) else 1
 

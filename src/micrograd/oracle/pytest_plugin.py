@@ -54,7 +54,10 @@ class _Run:
         """
         from micrograd.oracle.runner import Worker  # noqa: PLC0415 - lazy, see module docstring
 
-        with Worker(self.target, load_timeout=max(self.options.timeout, 10.0)) as worker:
+        options = self.options
+        with Worker(
+            self.target, load_timeout=options.load_timeout, more_time=options.more_time()
+        ) as worker:
             worker.start()
 
     def result(self, name: str) -> CheckResult | None:
@@ -189,6 +192,7 @@ def pytest_configure(config: pytest.Config) -> None:
         timeout=_number(config, "micrograd_timeout", float, 0.001),
         require=require,
         strict=bool(config.getoption("micrograd_strict")),
+        timeout_option="--micrograd-timeout",
     )
     path = config.getoption("micrograd_assignment")
     if path:
