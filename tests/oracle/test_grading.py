@@ -497,6 +497,66 @@ class TestGrade:
         assert data["execution_time"] >= 2  # the time it cost, not 0
 
 
+NN_ASSIGNMENT = 'max_examples = 3\n[points]\nadd = 1\n[nn]\nfile = "nn.py"\npoints = 4\n'
+"""Add and the network, which is in nn.py."""
+
+
+def _networks(folder: Path) -> Path:
+    """A class: bob in Karpathy's layout (engine and nn in micrograd/), cy without a network."""
+    package = folder / "bob" / "micrograd"
+    package.mkdir(parents=True)
+    _write(package / "__init__.py", "")
+    shutil.copy(engine_file("correct_closures"), package / "engine.py")
+    nn = (ENGINES / "nn_lecture.py").read_text()
+    _write(package / "nn.py", nn.replace("from correct_closures", "from micrograd.engine"))
+    (folder / "cy").mkdir()
+    shutil.copy(engine_file("correct_closures"), folder / "cy" / "engine.py")
+    return folder
+
+
+class TestNetworkDiscovery:
+    """The network's module is found as the engine is; when there is none, its 0 says why."""
+
+    def test_grade_finds_karpathys_nn_and_says_why_there_is_none(self, tmp_path: Path) -> None:
+        """bob/micrograd/nn.py is graded; cy's nn_mlp scores 0 naming where grade looked."""
+        subs = _networks(tmp_path / "class")
+        chosen = _write(tmp_path / "a.toml", NN_ASSIGNMENT)
+        out = tmp_path / "out"
+        main(["grade", str(subs), "--out", str(out), "--assignment", str(chosen), "--no-torch"])
+        bob = json.loads((out / "bob.json").read_text())
+        assert (bob["score"], bob["max_score"]) == (5.0, 5.0)
+        cy = json.loads((out / "cy.json").read_text())
+        assert cy["points"]["nn_mlp"] == {"points": 0.0, "max_points": 4.0}
+        assert (
+            "nn_mlp scores 0: no nn.py found in the submission (looked for nn.py, micrograd/nn.py)"
+            in " ".join((out / "cy.txt").read_text().split())
+        )
+
+    def test_check_with_the_assignment_finds_the_network_too(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Check finds the network the file grades in a folder or beside a file, not for a module.
+
+        This is how the Gradescope autograder runs: check on the submission folder.
+        """
+        subs = _networks(tmp_path / "class")
+        chosen = _write(tmp_path / "a.toml", NN_ASSIGNMENT)
+        words = ["--assignment", str(chosen), "--no-torch", "--only", "add,nn_mlp"]
+        results = tmp_path / "results.json"
+        assert main(["check", str(subs / "bob"), *words, "--gradescope", str(results)]) == 0
+        (nn,) = [
+            t for t in json.loads(results.read_text())["tests"] if t["name"].startswith("nn_mlp")
+        ]
+        assert (nn["score"], nn["status"]) == (4.0, "passed")
+        capsys.readouterr()
+        main(["check", str(subs / "cy" / "engine.py"), *words])
+        assert "nn_mlp scores 0: no nn.py found in the submission" in capsys.readouterr().out
+        main(["check", "correct_closures", "--path", str(ENGINES), *words])
+        printed = capsys.readouterr().out
+        assert "score: 1 of 5 points" in printed
+        assert "nn_mlp scores 0" not in printed  # a module has no folder to look in
+
+
 class TestVerdict:
     """A teacher reads the verdict right: passed means full marks."""
 
@@ -604,7 +664,7 @@ class TestGradescopeAutograder:
             names = archive.namelist()
             modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
             assert archive.read("assignment.toml") == chosen.read_bytes()
-            assert "NN_FILE=nn.py" in archive.read("run_autograder").decode()
+            assert "nn" not in archive.read("run_autograder").decode()  # check finds it
         (wheel,) = [n for n in names if n.endswith(".whl")]
         assert names[:3] == ["setup.sh", "run_autograder", "assignment.toml"]
         assert modes["setup.sh"] & 0o111
@@ -626,13 +686,17 @@ class TestGradescopeAutograder:
         root = tmp_path / "autograder"
         source = root / "source"
         out = tmp_path / "autograder.zip"
-        assert main(["gradescope-autograder", "-o", str(out)]) == 0
+        chosen = _write(tmp_path / "a.toml", '[nn]\nfile = "nn.py"\n')
+        assert main(["gradescope-autograder", "--assignment", str(chosen), "-o", str(out)]) == 0
         with zipfile.ZipFile(out) as archive:
             archive.extractall(source)
         for script in ("setup.sh", "run_autograder"):
             (source / script).chmod(0o755)
-        (root / "submission" / "micrograd").mkdir(parents=True)
-        shutil.copy(engine_file("bug_tanh_rule"), root / "submission" / "micrograd" / "engine.py")
+        package = root / "submission" / "micrograd"  # Karpathy's layout
+        package.mkdir(parents=True)
+        shutil.copy(engine_file("bug_tanh_rule"), package / "engine.py")
+        nn = (ENGINES / "nn_lecture.py").read_text()
+        _write(package / "nn.py", nn.replace("from correct_closures", "from micrograd.engine"))
         venv = tmp_path / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
         env = {
@@ -662,10 +726,12 @@ class TestGradescopeAutograder:
         assert run.returncode == 0, run.stderr[-2000:]
         data = json.loads((root / "results" / "results.json").read_text())
         assert set(data) <= GRADESCOPE_TOP
-        assert (data["max_score"], len(data["tests"])) == (26.0, 26)
+        assert (data["max_score"], len(data["tests"])) == (27.0, 27)
         (tanh,) = [t for t in data["tests"] if t["name"].startswith("tanh")]
         assert (tanh["status"], tanh["score"]) == ("failed", 0.0)
-        assert data["score"] == 25.0
+        (nn,) = [t for t in data["tests"] if t["name"].startswith("nn_mlp")]
+        assert nn["name"].startswith("nn_mlp: MLP")  # it ran: micrograd/nn.py was found
+        assert data["score"] == 25.0 + nn["score"]
 
 
 def test_the_rerun_line_of_an_assignment_run_names_the_file(

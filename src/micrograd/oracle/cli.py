@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
 import time
 from dataclasses import replace
@@ -144,7 +145,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.add_argument(
         "--nn",
         metavar="TARGET",
-        help="also check this nn module's MLP (nn.py or nn.py:MLP) against the reference's",
+        help="also check this nn module's MLP (nn.py or nn.py:MLP) against the reference's "
+        "(default: with an assignment that grades one, its [nn] file in the engine's folder)",
+    )
+    check.add_argument(  # grade's: the submission has no nn module, and why
+        "--nn-missing", metavar="WHY", default="", help=argparse.SUPPRESS
     )
     for file_format in FILE_FORMATS:
         check.add_argument(
@@ -327,6 +332,7 @@ def run_check(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     from micrograd.oracle import scoring  # noqa: PLC0415 - needs Hypothesis
+    from micrograd.oracle.assignment import NN_CHECK  # noqa: PLC0415 - needs Hypothesis
     from micrograd.oracle.formats import text  # noqa: PLC0415 - needs Hypothesis
     from micrograd.oracle.runner import LoadError, build_target  # noqa: PLC0415
     from micrograd.oracle.suite import run_suite  # noqa: PLC0415 - needs Hypothesis
@@ -336,10 +342,14 @@ def run_check(args: argparse.Namespace) -> int:
     except _UsageError as exc:
         return _fail(str(exc))
     started = time.monotonic()
+    nn, missing = args.nn, args.nn_missing
+    if nn is None and not missing and chosen.nn_file:  # the assignment grades a network
+        nn, missing = _nn_in_submission(args.target, chosen.nn_file)
+    not_run = {NN_CHECK: missing} if missing else None
     try:
         target = build_target(
             args.target,
-            args.nn,
+            nn,
             paths=tuple(args.path),
             backward=args.backward,
             leaf_kwargs=args.leaf_kwargs,
@@ -347,15 +357,36 @@ def run_check(args: argparse.Namespace) -> int:
         suite = run_suite(target, options)
     except LoadError as exc:
         seconds = time.monotonic() - started
-        _write_files(args, scoring.grade(chosen, None, error=str(exc), seconds=seconds))
+        graded = scoring.grade(chosen, None, str(exc), seconds, not_run)
+        _write_files(args, graded)
         return _fail(str(exc), exc.trace, exc.output)
     except Exception as exc:  # pragma: no cover - a bug of ours; every file is still written
         _write_files(args, scoring.grade(chosen, None, error=f"the grader failed: {exc!r}"))
         raise
-    graded = scoring.grade(chosen, suite)
+    graded = scoring.grade(chosen, suite, not_run=not_run)
     sys.stdout.write(text.render(graded))
     _write_files(args, graded)
     return EXIT_PASSED if suite.passed else EXIT_FAILED
+
+
+def _nn_in_submission(spec: str, pattern: str) -> tuple[str | None, str]:
+    """The nn module an assignment grades, found as ``grade`` finds it; or None, and why not.
+
+    It is looked for in the folder ``spec`` names (the Gradescope autograder
+    checks ``/autograder/submission``), else beside the engine's file; a
+    module name has no folder: ``(None, "")``.
+    """
+    from micrograd.oracle.targets import find_nn  # noqa: PLC0415 - with its package
+
+    location = spec if os.path.exists(spec) else spec.rpartition(":")[0]
+    if not location or not os.path.exists(location):
+        return None, ""
+    path = Path(location)
+    folder, engine = (path, None) if path.is_dir() else (path.parent, path)
+    try:
+        return f"{find_nn(folder, pattern, engine)}:MLP", ""
+    except LookupError as exc:
+        return None, str(exc)
 
 
 def _fail(message: str, trace: str = "", output: str = "") -> int:
@@ -389,7 +420,7 @@ def run_gradescope_autograder(args: argparse.Namespace) -> int:
         chosen = (
             files.Assignment.default() if args.assignment is None else files.load(args.assignment)
         )
-        names = autograder.build(args.assignment, chosen, args.out)
+        names = autograder.build(args.assignment, args.out)
     except (files.AssignmentError, LookupError) as exc:
         return _fail(str(exc))
     sys.stdout.write(

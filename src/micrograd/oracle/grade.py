@@ -27,7 +27,7 @@ from typing import Any, Final
 from micrograd.oracle.assignment import Assignment
 from micrograd.oracle.formats import FILE_FORMATS
 from micrograd.oracle.scoring import grade as score_of
-from micrograd.oracle.targets import find_engine
+from micrograd.oracle.targets import find_engine, find_nn
 
 __all__ = ["GradeError", "Submission", "find_submissions", "grade"]
 
@@ -56,6 +56,8 @@ class Submission:
     """Its nn module for ``--nn``, or "" (none asked for, or none there)."""
     problem: str = ""
     """Why it has no target ("" when it has one)."""
+    nn_problem: str = ""
+    """Why it has no nn module, when one was asked for ("" otherwise)."""
 
 
 def _safe(name: str) -> str:
@@ -73,8 +75,8 @@ def _one(folder: Path, pattern: str) -> tuple[Path | None, str]:
 
 def _folder_submission(
     folder: Path, file_glob: str, class_name: str, nn_glob: str
-) -> tuple[str, str, str]:
-    """``(target, nn target, problem)`` of a submission folder."""
+) -> tuple[str, str, str, str]:
+    """``(target, nn target, problem, nn problem)`` of a submission folder."""
     engine, problem = _one(folder, file_glob)
     if engine is None and not any(ch in file_glob for ch in "*?["):
         try:  # not where --file says: micrograd/engine.py, or the one file defining the class
@@ -82,12 +84,13 @@ def _folder_submission(
         except LookupError as exc:
             problem = f"no {file_glob}, and {exc}"
     if engine is None:
-        return "", "", problem
-    nn = ""
-    if nn_glob:
-        module, _ = _one(folder, nn_glob)
-        nn = f"{module}:MLP" if module is not None else ""
-    return f"{engine}:{class_name}", nn, ""
+        return "", "", problem, ""
+    if not nn_glob:
+        return f"{engine}:{class_name}", "", "", ""
+    try:  # where --nn-file says, else beside the engine, else micrograd/nn.py
+        return f"{engine}:{class_name}", f"{find_nn(folder, nn_glob, engine)}:MLP", "", ""
+    except LookupError as exc:
+        return f"{engine}:{class_name}", "", "", str(exc)
 
 
 def find_submissions(
@@ -112,26 +115,27 @@ def find_submissions(
     missing = [t for t in targets if not Path(t).exists()]
     if missing:
         raise GradeError(f"no such file or folder: {', '.join(missing)}; nothing was written")
-    found: list[tuple[str, str, str, str]] = []  # name, target, nn, problem
+    found: list[tuple[str, str, str, str, str]] = []  # name, target, nn, problem, nn problem
     skipped: list[str] = []
     for text in targets:
         path = Path(text)
         if path.is_file():
-            found.append((path.name, f"{path}:{class_name}", "", ""))
+            found.append((path.name, f"{path}:{class_name}", "", "", ""))
             continue
         for entry in sorted(path.iterdir(), key=lambda p: (p.name.casefold(), p.name)):
             if _SKIPPED_NAMES.match(entry.name):
                 skipped.append(f"{entry.name} (not a submission: archive, hidden or editor file)")
             elif entry.is_dir():
-                target, nn, problem = _folder_submission(entry, file_glob, class_name, nn_glob)
-                found.append((entry.name, target, nn, problem))
+                found.append(
+                    (entry.name, *_folder_submission(entry, file_glob, class_name, nn_glob))
+                )
             elif entry.suffix in (".py", ".ipynb"):
-                found.append((entry.name, f"{entry}:{class_name}", "", ""))
+                found.append((entry.name, f"{entry}:{class_name}", "", "", ""))
             else:
                 skipped.append(f"{entry.name} (not a .py or .ipynb file, nor a folder)")
     used = {Path(name).stem.casefold() for name in CLASS_FILES}  # casefold: macOS, Windows
     submissions = []
-    for name, target, nn, problem in found:
+    for name, target, nn, problem, nn_problem in found:
         stem = _safe(Path(name).stem if name.endswith((".py", ".ipynb")) else name)
         if stem.casefold() in used:
             stem = _safe(name)
@@ -140,7 +144,7 @@ def find_submissions(
             n += 1
             report = f"{stem}-{n}"
         used.add(report.casefold())
-        submissions.append(Submission(name, report, target, nn, problem))
+        submissions.append(Submission(name, report, target, nn, problem, nn_problem))
     return submissions, skipped
 
 
@@ -172,8 +176,9 @@ def _command(args: argparse.Namespace, submission: Submission, out: Path) -> lis
         words += ["--path", path]
     if not args.torch:
         words.append("--no-torch")
-    if submission.nn:
-        words += ["--nn", submission.nn]
+    if submission.nn or submission.nn_problem:  # check scores nn_mlp 0 with the problem
+        nn = ["--nn", submission.nn] if submission.nn else ["--nn-missing", submission.nn_problem]
+        words += nn
     return words
 
 
