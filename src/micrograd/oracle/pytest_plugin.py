@@ -38,6 +38,8 @@ class _Run:
     results: dict[str, CheckResult] = field(default_factory=dict)
     collected: bool = False
     """Whether pytest collected the engine's file itself (in a folder it walked, or named)."""
+    warning: str = ""
+    """What is wrong with the install that does not stop the run (Karpathy's package beside)."""
 
     @property
     def path(self) -> Path | None:
@@ -168,6 +170,12 @@ def pytest_configure(config: pytest.Config) -> None:
     impl = config.getoption("micrograd_impl")
     if not impl:
         return
+    # Before importing the reference engine: mixed with Karpathy's package, it may be his.
+    from micrograd import install_check  # noqa: PLC0415 - lazy, see module docstring
+
+    finding = install_check.check()
+    if finding is not None and finding.fatal:
+        raise pytest.UsageError(f"--micrograd-impl: {finding.message}")
     from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - lazy, see module docstring
     from micrograd.oracle.runner import LoadError, build_target  # noqa: PLC0415
     from micrograd.oracle.suite import Options  # noqa: PLC0415 - lazy, see module docstring
@@ -197,7 +205,7 @@ def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("micrograd_assignment")
     if path:
         target, options = _from_assignment(config, Path(path), target, options)
-    config.stash[_RUN] = _Run(target, options)
+    config.stash[_RUN] = _Run(target, options, warning="" if finding is None else finding.message)
 
 
 _SET_BY_FILE = {  # option: its default, which the assignment file's value replaces
@@ -262,10 +270,13 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         flags.append(f"--micrograd-leaf-kwargs={pairs}")
     if target.nn is not None:
         flags.append(f"--micrograd-nn={target.nn.spec}")
-    return [
+    lines = [
         f"micrograd-ref oracle: checking {target.spec}",
         f"reproduce with: {shlex.join(['pytest', *flags])}",
     ]
+    if run.warning:
+        lines.append(f"micrograd-ref: warning: {run.warning}")
+    return lines
 
 
 @pytest.hookimpl(wrapper=True)
