@@ -82,7 +82,15 @@ class TestPytestPlugin:
         folder = tmp_path_factory.mktemp("no_tanh")
         path = _write(folder, "engine.py", CLOSURES.replace("def tanh(", "def _tanh("))
         args = [f"--micrograd-impl={path}", "--micrograd-max-examples=3", "-k", "tanh and not edge"]
-        pytester.runpytest_subprocess(*args).assert_outcomes(skipped=1, deselected=31)
+        skipped = pytester.runpytest_subprocess(*args)
+        skipped.assert_outcomes(skipped=1, deselected=31)
+        skipped.stdout.fnmatch_lines(
+            [
+                "*- micrograd-ref score -*",
+                "skipped, not passed: 1 check of ops your engine does not have (tanh), worth 0 "
+                "points when graded",
+            ]
+        )
         required = pytester.runpytest_subprocess(*args, "--micrograd-require=tanh")
         required.assert_outcomes(failed=1, deselected=31)
 
@@ -301,6 +309,58 @@ class TestConventions:
         )
         assert bad.ret == pytest.ExitCode.USAGE_ERROR
         bad.stderr.fnmatch_lines(["*--micrograd-assignment: bad.toml: unknown key seeds*"])
+
+
+class TestScore:
+    """With an assignment file, the terminal summary shows the score grading would give."""
+
+    ASSIGNMENT = "max_examples = 3\n[points]\nadd = 1\ntanh = 2\n"
+
+    def test_the_score_and_the_points_lost_to_missing_ops(self, pytester: pytest.Pytester) -> None:
+        """An engine without tanh: green, but 1 of 3 points, 2 lost to tanh."""
+        _write(pytester.path, "engine.py", CLOSURES.replace("def tanh(", "def _tanh("))
+        _write(pytester.path, "a.toml", self.ASSIGNMENT)
+        args = ["--micrograd-impl=engine.py", "--micrograd-assignment=a.toml"]
+        result = pytester.runpytest_subprocess(*args, "-k", "add or tanh")
+        assert result.parseoutcomes()["skipped"] == 2  # tanh, tanh_edge: green, not failed
+        result.stdout.fnmatch_lines(
+            [
+                "*- micrograd-ref score -*",
+                "score: 1 of 3 points (a.toml)",
+                "2 points lost to ops your engine does not have: tanh",
+            ]
+        )
+        assert "did not run here" not in result.stdout.str()
+        deselected = pytester.runpytest_subprocess(*args, "-k", "radd")
+        deselected.stdout.fnmatch_lines(
+            [
+                "score: 0 of 3 points (a.toml)",
+                "2 counted checks did not run here (-k, -m, node ids or no --micrograd-nn), so 0 "
+                "points: add, tanh",
+            ]
+        )
+        assert "lost to ops" not in deselected.stdout.str()
+
+    def test_an_engine_that_does_not_load_scores_zero(self, pytester: pytest.Pytester) -> None:
+        """A load error is one collection error, and a score of 0 saying why."""
+        _write(pytester.path, "engine.py", (ENGINES / "load_syntax_error.py").read_text())
+        _write(pytester.path, "a.toml", self.ASSIGNMENT)
+        result = pytester.runpytest_subprocess(
+            "--micrograd-impl=engine.py", "--micrograd-assignment=a.toml"
+        )
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(
+            ["score: 0 of 3 points (a.toml): the engine could not be loaded"]
+        )
+
+    def test_no_line_when_nothing_is_missing(self, pytester: pytest.Pytester) -> None:
+        """Without an assignment and with every op there, the summary adds nothing."""
+        _write(pytester.path, "engine.py", CLOSURES)
+        result = pytester.runpytest_subprocess(
+            "--micrograd-impl=engine.py", "--micrograd-max-examples=3", "-k", "radd"
+        )
+        result.assert_outcomes(passed=1, deselected=CHECKS - 1)
+        assert "micrograd-ref score" not in result.stdout.str()
 
 
 @pytest.fixture(scope="module")
