@@ -19,7 +19,7 @@ import pytest
 
 from micrograd.cli import main
 from micrograd.oracle import autograder, scoring
-from micrograd.oracle.assignment import Assignment, AssignmentError, load
+from micrograd.oracle.assignment import Assignment, AssignmentError, default_text, load
 from micrograd.oracle.checks import CATALOGUE
 from micrograd.oracle.formats import gradescope, junit, prairielearn
 from micrograd.oracle.runner import LoadError, Worker, parse_target
@@ -511,6 +511,7 @@ def _networks(folder: Path) -> Path:
     _write(package / "nn.py", nn.replace("from correct_closures", "from micrograd.engine"))
     (folder / "cy").mkdir()
     shutil.copy(engine_file("correct_closures"), folder / "cy" / "engine.py")
+    shutil.copy(engine_file("correct_closures"), folder / "dee.py")
     return folder
 
 
@@ -531,6 +532,9 @@ class TestNetworkDiscovery:
             "nn_mlp scores 0: no nn.py found in the submission (looked for nn.py, micrograd/nn.py)"
             in " ".join((out / "cy.txt").read_text().split())
         )
+        assert "nn_mlp scores 0: a submission of one file has no nn.py" in " ".join(
+            (out / "dee.txt").read_text().split()
+        )  # not looked for beside it, among the other submissions
 
     def test_check_with_the_assignment_finds_the_network_too(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -654,6 +658,13 @@ class TestGradescopeAutograder:
             names = built.namelist()
         assert "micrograd/engine.py" in names
         assert not [n for n in names if n.endswith("entry_points.txt")]
+
+    def test_without_an_assignment_the_zip_holds_the_default(self, tmp_path: Path) -> None:
+        """No --assignment: the zip's assignment.toml is the commented default."""
+        out = tmp_path / "autograder.zip"
+        assert main(["gradescope-autograder", "-o", str(out)]) == 0
+        with zipfile.ZipFile(out) as archive:
+            assert archive.read("assignment.toml").decode() == default_text()
 
     def test_the_zip_holds_what_gradescope_runs(self, tmp_path: Path) -> None:
         """setup.sh and run_autograder executable at the root, the assignment, one wheel."""

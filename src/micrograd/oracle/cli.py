@@ -146,7 +146,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--nn",
         metavar="TARGET",
         help="also check this nn module's MLP (nn.py or nn.py:MLP) against the reference's "
-        "(default: with an assignment that grades one, its [nn] file in the engine's folder)",
+        "(default, with an assignment that grades one: its [nn] file, found as grade finds it)",
     )
     check.add_argument(  # grade's: the submission has no nn module, and why
         "--nn-missing", metavar="WHY", default="", help=argparse.SUPPRESS

@@ -117,10 +117,12 @@ def find_submissions(
         raise GradeError(f"no such file or folder: {', '.join(missing)}; nothing was written")
     found: list[tuple[str, str, str, str, str]] = []  # name, target, nn, problem, nn problem
     skipped: list[str] = []
+    # A submission that is one file has no nn module: check must not look beside it.
+    one_file = f"a submission of one file has no {nn_glob}" if nn_glob else ""
     for text in targets:
         path = Path(text)
         if path.is_file():
-            found.append((path.name, f"{path}:{class_name}", "", "", ""))
+            found.append((path.name, f"{path}:{class_name}", "", "", one_file))
             continue
         for entry in sorted(path.iterdir(), key=lambda p: (p.name.casefold(), p.name)):
             if _SKIPPED_NAMES.match(entry.name):
@@ -130,7 +132,7 @@ def find_submissions(
                     (entry.name, *_folder_submission(entry, file_glob, class_name, nn_glob))
                 )
             elif entry.suffix in (".py", ".ipynb"):
-                found.append((entry.name, f"{entry}:{class_name}", "", "", ""))
+                found.append((entry.name, f"{entry}:{class_name}", "", "", one_file))
             else:
                 skipped.append(f"{entry.name} (not a .py or .ipynb file, nor a folder)")
     used = {Path(name).stem.casefold() for name in CLASS_FILES}  # casefold: macOS, Windows

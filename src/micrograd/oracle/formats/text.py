@@ -82,7 +82,7 @@ def render(graded: Graded) -> str:
         lines += ["", *_code(suite, suite.cause), ""]
         lines += [*_wrap("The checks it breaks are marked 'not graded'."), ""]
     lines += _rows(suite)
-    lines += ["", summary(suite), _score(graded)]
+    lines += ["", summary(suite), *_wrap(_score(graded), 4)]
     for check in suite.checks:
         code = _code(suite, check)
         if not code:
