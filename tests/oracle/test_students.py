@@ -413,8 +413,8 @@ class TestCommandLine:
         out = tmp_path / "out"
         args = ["--out", str(out), *QUICK, "--only", "add", "--backward", "backprop"]
         args += ["--leaf-kwargs", "_op=1", "--strict"]
-        assert main(["grade", str(subs), *args]) == 0
-        assert "2 of 2 submissions passed" in capsys.readouterr().out
+        assert main(["grade", str(subs), *args]) == 1  # --only: incomplete, not full marks
+        assert "0 of 2 submissions passed with full marks, 2 incomplete" in capsys.readouterr().out
         report = json.loads((out / "ann.json").read_text())
         assert report["strict"] is True
         assert "--backward backprop --leaf-kwargs _op=1" in report["rerun"]

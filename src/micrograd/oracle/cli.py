@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -152,7 +154,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.add_argument(
         "--nn",
         metavar="TARGET",
-        help="also check this nn module's MLP (nn.py or nn.py:MLP) against the reference's",
+        help="also check this nn module's MLP (nn.py or nn.py:MLP) against the reference's "
+        "(default, with an assignment that grades one: its [nn] file, found as grade finds it)",
+    )
+    check.add_argument(  # grade's: the submission has no nn module, and why
+        "--nn-missing", metavar="WHY", default="", help=argparse.SUPPRESS
     )
     for file_format in FILE_FORMATS:
         check.add_argument(
@@ -167,7 +173,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Run 'check' on every submission and print a line for each as it "
         "finishes. Each TARGET is an engine file or notebook, or a folder holding one "
         "submission per file or per subfolder. Writes a report per submission and "
-        "grades.csv into --out. Exit status: 0 every submission passed, 1 one did not, "
+        "grades.csv into --out. Exit status: 0 every submission passed with full marks, "
+        "1 one did not (it failed, or is incomplete: ops missing), "
         "2 nothing could be graded (a missing target, an --out folder in use).",
     )
     grade.add_argument("targets", nargs="+", metavar="TARGET")
@@ -190,7 +197,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     grade.add_argument(
         "--overwrite",
         action="store_true",
-        help="write into --out even if it holds files (those of earlier runs are replaced)",
+        help="write into --out even if it holds files: the earlier run's reports (those its "
+        "summary.json lists), summary.json and grades.csv are deleted first; other files are kept",
     )
     grade.add_argument("--jobs", type=_positive_int, default=2, help="parallel runs (default: 2)")
     grade.add_argument(
@@ -354,6 +362,7 @@ def run_check(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     from micrograd.oracle import scoring  # noqa: PLC0415 - needs Hypothesis
+    from micrograd.oracle.assignment import NN_CHECK  # noqa: PLC0415 - needs Hypothesis
     from micrograd.oracle.formats import text  # noqa: PLC0415 - needs Hypothesis
     from micrograd.oracle.runner import LoadError, build_target  # noqa: PLC0415
     from micrograd.oracle.suite import run_suite  # noqa: PLC0415 - needs Hypothesis
@@ -364,25 +373,32 @@ def run_check(args: argparse.Namespace) -> int:
         command = _port_command(args, chosen)
     except _UsageError as exc:
         return _fail(str(exc))
+    started = time.monotonic()
+    nn, missing = args.nn, args.nn_missing
+    if nn is None and not missing and chosen.nn_file:  # the assignment grades a network
+        nn, missing = _nn_in_submission(args.target, chosen.nn_file)
+    not_run = {NN_CHECK: missing} if missing else None
     try:
         if command is not None:
             target = command_target(command)
         else:
             target = build_target(
                 args.target,
-                args.nn,
+                nn,
                 paths=tuple(args.path),
                 backward=args.backward,
                 leaf_kwargs=args.leaf_kwargs,
             )
         suite = run_suite(target, options)
     except LoadError as exc:
-        _write_files(args, scoring.grade(chosen, None, error=str(exc)))
+        seconds = time.monotonic() - started
+        graded = scoring.grade(chosen, None, str(exc), seconds, not_run)
+        _write_files(args, graded)
         return _fail(str(exc), exc.trace, exc.output)
     except Exception as exc:  # pragma: no cover - a bug of ours; every file is still written
         _write_files(args, scoring.grade(chosen, None, error=f"the grader failed: {exc!r}"))
         raise
-    graded = scoring.grade(chosen, suite)
+    graded = scoring.grade(chosen, suite, not_run=not_run)
     sys.stdout.write(text.render(graded))
     _write_files(args, graded)
     return EXIT_PASSED if suite.passed else EXIT_FAILED
@@ -405,6 +421,26 @@ def _port_command(args: argparse.Namespace, chosen: Assignment) -> str | None:
     if command is not None and args.nn is not None:
         raise _UsageError("--nn checks a Python MLP: it does not go with --cmd")
     return command
+
+
+def _nn_in_submission(spec: str, pattern: str) -> tuple[str | None, str]:
+    """The nn module an assignment grades, found as ``grade`` finds it; or None, and why not.
+
+    It is looked for in the folder ``spec`` names (the Gradescope autograder
+    checks ``/autograder/submission``), else beside the engine's file; a
+    module name has no folder: ``(None, "")``.
+    """
+    from micrograd.oracle.targets import find_nn  # noqa: PLC0415 - with its package
+
+    location = spec if os.path.exists(spec) else spec.rpartition(":")[0]
+    if not location or not os.path.exists(location):
+        return None, ""
+    path = Path(location)
+    folder, engine = (path, None) if path.is_dir() else (path.parent, path)
+    try:
+        return f"{find_nn(folder, pattern, engine)}:MLP", ""
+    except LookupError as exc:
+        return None, str(exc)
 
 
 def _fail(message: str, trace: str = "", output: str = "") -> int:
@@ -438,7 +474,7 @@ def run_gradescope_autograder(args: argparse.Namespace) -> int:
         chosen = (
             files.Assignment.default() if args.assignment is None else files.load(args.assignment)
         )
-        names = autograder.build(args.assignment, chosen, args.out)
+        names = autograder.build(args.assignment, args.out)
     except (files.AssignmentError, LookupError) as exc:
         return _fail(str(exc))
     sys.stdout.write(

@@ -27,12 +27,15 @@ from typing import Any, Final
 from micrograd.oracle.assignment import Assignment
 from micrograd.oracle.formats import FILE_FORMATS
 from micrograd.oracle.scoring import grade as score_of
-from micrograd.oracle.targets import find_engine
+from micrograd.oracle.targets import find_engine, find_nn
 
 __all__ = ["GradeError", "Submission", "find_submissions", "grade"]
 
 _SKIPPED_NAMES: Final = re.compile(r"^(__MACOSX|__pycache__|\..*|.*~|#.*#|.*\.swp|Thumbs\.db)$")
 """Folders and files that are never submissions: archive debris, hidden and editor files."""
+
+CLASS_FILES: Final = ("summary.json", "grades.csv")
+"""The files of the whole class in ``--out``; no submission's report is named like them."""
 
 
 class GradeError(Exception):
@@ -53,6 +56,8 @@ class Submission:
     """Its nn module for ``--nn``, or "" (none asked for, or none there)."""
     problem: str = ""
     """Why it has no target ("" when it has one)."""
+    nn_problem: str = ""
+    """Why it has no nn module, when one was asked for ("" otherwise)."""
 
 
 def _safe(name: str) -> str:
@@ -70,8 +75,8 @@ def _one(folder: Path, pattern: str) -> tuple[Path | None, str]:
 
 def _folder_submission(
     folder: Path, file_glob: str, class_name: str, nn_glob: str
-) -> tuple[str, str, str]:
-    """``(target, nn target, problem)`` of a submission folder."""
+) -> tuple[str, str, str, str]:
+    """``(target, nn target, problem, nn problem)`` of a submission folder."""
     engine, problem = _one(folder, file_glob)
     if engine is None and not any(ch in file_glob for ch in "*?["):
         try:  # not where --file says: micrograd/engine.py, or the one file defining the class
@@ -79,12 +84,13 @@ def _folder_submission(
         except LookupError as exc:
             problem = f"no {file_glob}, and {exc}"
     if engine is None:
-        return "", "", problem
-    nn = ""
-    if nn_glob:
-        module, _ = _one(folder, nn_glob)
-        nn = f"{module}:MLP" if module is not None else ""
-    return f"{engine}:{class_name}", nn, ""
+        return "", "", problem, ""
+    if not nn_glob:
+        return f"{engine}:{class_name}", "", "", ""
+    try:  # where --nn-file says, else beside the engine, else micrograd/nn.py
+        return f"{engine}:{class_name}", f"{find_nn(folder, nn_glob, engine)}:MLP", "", ""
+    except LookupError as exc:
+        return f"{engine}:{class_name}", "", "", str(exc)
 
 
 def find_submissions(
@@ -97,11 +103,13 @@ def find_submissions(
     failing that, :func:`~micrograd.oracle.targets.find_engine` finds it:
     ``micrograd/engine.py``, the one file defining the class), and so is each
     ``.py`` or ``.ipynb`` file. Archive debris (``__MACOSX``), hidden and
-    editor files and other files are skipped. Report names are unique: beside
-    ``ada/``, ``ada.py``'s reports are ``ada.py.json`` …, and names that are
-    still the same once made safe for a file name get ``-2``, ``-3``. For a
-    ``port`` (an assignment with an adapter command), every folder is a
-    submission, graded from inside it, and files are skipped.
+    editor files and other files are skipped. Report names are unique, also
+    where case does not count, and never those of :data:`CLASS_FILES`: beside
+    ``ada/``, ``ada.py``'s reports are ``ada.py.json`` … (and ``summary.py``'s
+    ``summary.py.json``), and names that are still the same once made safe
+    for a file name get ``-2``, ``-3``. For a ``port`` (an assignment with an
+    adapter command), every folder is a submission, graded from inside it,
+    and files are skipped.
 
     Raises:
         GradeError: If a target does not exist.
@@ -109,42 +117,47 @@ def find_submissions(
     missing = [t for t in targets if not Path(t).exists()]
     if missing:
         raise GradeError(f"no such file or folder: {', '.join(missing)}; nothing was written")
-    found: list[tuple[str, str, str, str]] = []  # name, target, nn, problem
+    found: list[tuple[str, str, str, str, str]] = []  # name, target, nn, problem, nn problem
     skipped: list[str] = []
+    # A submission that is one file has no nn module: check must not look beside it.
+    one_file = f"a submission of one file has no {nn_glob}" if nn_glob else ""
     for text in targets:
         path = Path(text)
         if port:
             _port_folders(path, found, skipped)
             continue
         if path.is_file():
-            found.append((path.name, f"{path}:{class_name}", "", ""))
+            found.append((path.name, f"{path}:{class_name}", "", "", one_file))
             continue
         for entry in sorted(path.iterdir(), key=lambda p: (p.name.casefold(), p.name)):
             if _SKIPPED_NAMES.match(entry.name):
                 skipped.append(f"{entry.name} (not a submission: archive, hidden or editor file)")
             elif entry.is_dir():
-                target, nn, problem = _folder_submission(entry, file_glob, class_name, nn_glob)
-                found.append((entry.name, target, nn, problem))
+                found.append(
+                    (entry.name, *_folder_submission(entry, file_glob, class_name, nn_glob))
+                )
             elif entry.suffix in (".py", ".ipynb"):
-                found.append((entry.name, f"{entry}:{class_name}", "", ""))
+                found.append((entry.name, f"{entry}:{class_name}", "", "", one_file))
             else:
                 skipped.append(f"{entry.name} (not a .py or .ipynb file, nor a folder)")
-    used: set[str] = set()
+    used = {Path(name).stem.casefold() for name in CLASS_FILES}  # casefold: macOS, Windows
     submissions = []
-    for name, target, nn, problem in found:
+    for name, target, nn, problem, nn_problem in found:
         stem = _safe(Path(name).stem if name.endswith((".py", ".ipynb")) else name)
-        if stem in used:
+        if stem.casefold() in used:
             stem = _safe(name)
         report, n = stem, 1
-        while report in used:
+        while report.casefold() in used:
             n += 1
             report = f"{stem}-{n}"
-        used.add(report)
-        submissions.append(Submission(name, report, target, nn, problem))
+        used.add(report.casefold())
+        submissions.append(Submission(name, report, target, nn, problem, nn_problem))
     return submissions, skipped
 
 
-def _port_folders(path: Path, found: list[tuple[str, str, str, str]], skipped: list[str]) -> None:
+def _port_folders(
+    path: Path, found: list[tuple[str, str, str, str, str]], skipped: list[str]
+) -> None:
     """Add the ports' folders under ``path`` to ``found``, its other entries to ``skipped``.
 
     A folder holding no folder is one submission itself.
@@ -154,7 +167,7 @@ def _port_folders(path: Path, found: list[tuple[str, str, str, str]], skipped: l
     one = path.is_dir() and not any(entry.is_dir() for entry in inside)
     for entry in [path] if one else (inside or [path]):
         if entry.is_dir():
-            found.append((entry.name, str(entry.resolve()), "", ""))
+            found.append((entry.name, str(entry.resolve()), "", "", ""))
         else:
             skipped.append(f"{entry.name} (not a folder: a port is handed in as one)")
 
@@ -194,16 +207,22 @@ def _command(
         words += ["--path", path]
     if not args.torch:
         words.append("--no-torch")
-    if submission.nn:
-        words += ["--nn", submission.nn]
+    if submission.nn or submission.nn_problem:  # check scores nn_mlp 0 with the problem
+        nn = ["--nn", submission.nn] if submission.nn else ["--nn-missing", submission.nn_problem]
+        words += nn
     return words
 
 
 def _write_failed(
-    args: argparse.Namespace, assignment: Assignment, submission: Submission, why: str, out: Path
+    args: argparse.Namespace,
+    assignment: Assignment,
+    submission: Submission,
+    why: str,
+    seconds: float,
 ) -> None:
     """Every report file of a submission that could not be graded: all its checks score 0."""
-    graded = score_of(assignment, None, error=why)
+    out: Path = args.out
+    graded = score_of(assignment, None, error=why, seconds=seconds)
     for file_format in FILE_FORMATS:
         if file_format.name == "json" or getattr(args, file_format.name, False):
             path = out / f"{submission.report}{file_format.suffix}"
@@ -246,20 +265,21 @@ def _run_one(
     report = out / f"{submission.report}.json"
     if code not in (0, 1, 2) or not report.is_file():
         why = text.strip().splitlines()[-1] if text.strip() else f"check exited with {code}"
-        _write_failed(args, assignment, submission, why, out)
+        _write_failed(args, assignment, submission, why, time.monotonic() - started)
     data = json.loads(report.read_text(encoding="utf-8"))
     errors = [line for line in text.splitlines() if line.startswith("micrograd-ref: error")]
-    verdict = "passed" if data.get("passed") else "FAILED"
-    if "error" in data:
-        verdict = (errors or [str(data["error"])])[0].removeprefix("micrograd-ref: error: ")
+    missing = [c["name"] for c in data["checks"] if c["status"] == "unsupported"]
     row.update(
         exit=code,
         score=data["score"],
         max_score=data["max_score"],
         points={name: p["points"] for name, p in data["points"].items()},
-        verdict=verdict,
+        verdict=_verdict(data),
+        missing=[name for name in missing if name in data["points"]],
         seconds=round(time.monotonic() - started, 1),
     )
+    if "error" in data:
+        row["verdict"] = (errors or [str(data["error"])])[0].removeprefix("micrograd-ref: error: ")
     return row
 
 
@@ -282,12 +302,36 @@ def _build(assignment: Assignment, folder: str) -> str:
     return f"the build failed (exit status {done.returncode}): {' '.join(last)}\n"
 
 
+def _verdict(data: dict[str, Any]) -> str:
+    """``passed`` at full marks only; ``incomplete`` when all that ran passed; else ``FAILED``.
+
+    Incomplete: points were lost to ops the engine does not have, or to
+    checks that did not run (``--only``), not to a wrong value.
+    """
+    if data["score"] == data["max_score"]:
+        return "passed"
+    return "incomplete" if data.get("passed") else "FAILED"
+
+
+def _line(row: dict[str, Any], width: int) -> str:
+    """The line printed when a submission is done: name, score, time, verdict and its why."""
+    line = (
+        f"{row['submission'].ljust(width)}  {row['score']:g}/{row['max_score']:g}  "
+        f"{row['seconds']:5.1f} s  {row['verdict']}"
+    )
+    if row["missing"]:
+        line += f" (ops it does not have: {', '.join(row['missing'])})"
+    return line
+
+
 def grade(args: argparse.Namespace, assignment: Assignment) -> int:
     """Grade every submission; a line for each as it finishes, then the summary and grades.csv.
 
     Raises:
-        GradeError: If a target does not exist, or ``--out`` holds files and
-            ``--overwrite`` was not given; nothing is written then.
+        GradeError: If a target does not exist, ``--out`` is a file, or it holds
+            files and ``--overwrite`` was not given; nothing is written then.
+            With ``--overwrite``, the earlier run's files are deleted first
+            (see :func:`_clear`).
     """
     nn_glob = args.nn_file or assignment.nn_file
     submissions, skipped = find_submissions(
@@ -296,11 +340,15 @@ def grade(args: argparse.Namespace, assignment: Assignment) -> int:
     if not submissions:
         raise GradeError(f"no submissions found in {', '.join(args.targets)}")
     out: Path = args.out
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.overwrite:
-        raise GradeError(
-            f"--out {out} already holds files; name a new folder, or give --overwrite to "
-            "replace an earlier run's; nothing was written"
-        )
+    if out.exists() and not out.is_dir():
+        raise GradeError(f"--out {out} is a file, not a folder; name a folder; nothing was written")
+    if out.is_dir() and any(out.iterdir()):
+        if not args.overwrite:
+            raise GradeError(
+                f"--out {out} already holds files; name a new folder, or give --overwrite to "
+                "replace an earlier run's; nothing was written"
+            )
+        _clear(out)
     out.mkdir(parents=True, exist_ok=True)
     print(
         f"grading {len(submissions)} submissions, {args.jobs} at a time, out of "
@@ -319,11 +367,7 @@ def grade(args: argparse.Namespace, assignment: Assignment) -> int:
             for future in as_completed(futures):
                 row = future.result()
                 rows[row["report"]] = row
-                print(
-                    f"{row['submission'].ljust(width)}  {row['score']:g}/{row['max_score']:g}  "
-                    f"{row['seconds']:5.1f} s  {row['verdict']}",
-                    flush=True,
-                )
+                print(_line(row, width), flush=True)
         except KeyboardInterrupt:  # start no further submission; the running ones got SIGINT too
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -332,10 +376,35 @@ def grade(args: argparse.Namespace, assignment: Assignment) -> int:
     summary = {"skipped": skipped, "submissions": ordered}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     passed = sum(row["verdict"] == "passed" for row in ordered)
+    incomplete = sum(row["verdict"] == "incomplete" for row in ordered)
+    others = len(ordered) - passed - incomplete
     print(
-        f"{passed} of {len(ordered)} submissions passed; grades in {out / 'grades.csv'}", flush=True
+        f"{passed} of {len(ordered)} submissions passed with full marks, {incomplete} "
+        f"incomplete (nothing wrong, but ops missing or not run), {others} failed or not "
+        f"graded; grades in {out / 'grades.csv'}",
+        flush=True,
     )
     return 0 if passed == len(ordered) else 1
+
+
+def _clear(out: Path) -> None:
+    """Delete the files an earlier run wrote into ``out``: its class files, the reports they list.
+
+    Files ``grade`` did not write (or that a run stopped before its summary
+    wrote) are left alone.
+    """
+    try:
+        earlier = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        reports = [str(row["report"]) for row in earlier["submissions"]]
+        reports = [name for name in reports if _safe(name) == name]  # no path: only in out
+    except (OSError, ValueError, TypeError, KeyError):  # none, or not one of ours: keep it
+        return
+    suffixes = [".txt", *(file_format.suffix for file_format in FILE_FORMATS)]
+    for report in reports:
+        for suffix in suffixes:
+            (out / f"{report}{suffix}").unlink(missing_ok=True)
+    for name in CLASS_FILES:
+        (out / name).unlink(missing_ok=True)
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]], checks: list[str]) -> None:

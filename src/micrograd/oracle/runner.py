@@ -347,9 +347,12 @@ class Worker:
         load_timeout: float = 10.0,
         memory_bytes: int = DEFAULT_MEMORY_BYTES,
         recursion_limit: int = 1000,
+        more_time: str = "give --timeout more seconds",
     ) -> None:
         self.target = target
         self.load_timeout = load_timeout
+        self.more_time = more_time
+        """How the user gives a slow import more time on their route, for the load error."""
         self.memory_bytes = memory_bytes
         self.recursion_limit = recursion_limit
         self.loaded_class = ""
@@ -439,7 +442,7 @@ class Worker:
             raise LoadError(
                 f"{self.target.spec}: importing it took longer than {self.load_timeout:g} s. "
                 "Code at the top level of the file (a training loop, plots, input()) runs on "
-                'import: put it under `if __name__ == "__main__":`, or raise --timeout'
+                f'import: put it under `if __name__ == "__main__":`, or {self.more_time}'
             ) from exc
         except WorkerCrashed as exc:
             raise LoadError(f"{self.target.spec}: the import crashed Python: {exc}") from exc

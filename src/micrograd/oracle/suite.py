@@ -97,6 +97,21 @@ class Options:
     """Count the edge group: its failures fail the run."""
     assignment: str = ""
     """The assignment file these options come from ("" for none), for the rerun line."""
+    timeout_option: str = "--timeout"
+    """The option that sets :attr:`timeout` where the user runs the checks, for advice."""
+
+    @property
+    def load_timeout(self) -> float:
+        """Seconds the engine's import may take: :attr:`timeout`, and at least 10."""
+        return max(self.timeout, 10.0)
+
+    def more_time(self) -> str:
+        """How to give a slow import more time: the assignment's ``timeout``, or the option's."""
+        if self.assignment:
+            return (
+                f"set timeout above {self.load_timeout:g} in the assignment file {self.assignment}"
+            )
+        return f"give {self.timeout_option} more than {self.load_timeout:g} seconds"
 
 
 @dataclass
@@ -617,7 +632,7 @@ def run_suite(target: Target, options: Options) -> SuiteResult:
     """
     started = time.monotonic()
     kind = StdioWorker if target.kind == "command" else Worker
-    with kind(target, load_timeout=max(options.timeout, 10.0)) as worker:
+    with kind(target, load_timeout=options.load_timeout, more_time=options.more_time()) as worker:
         worker.start()
         target = replace(target, backward_is_function=worker.backward_is_function)
         worker.target = target

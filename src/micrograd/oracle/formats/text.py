@@ -104,6 +104,9 @@ def _score(graded: Graded) -> str:
         line += f" ({graded.assignment.source})"
     if missing:
         line += f"; {missing:g} of the {lost:g} lost are ops your engine does not have"
+    for score in graded.scores:
+        if score.status == "not_run" and score.reason != "not run":
+            line += f"; {score.name} scores 0: {score.reason}"
     return line
 
 
