@@ -204,7 +204,7 @@ def _readme_commands() -> list[str]:
 
 
 def _check_contents(session: nox.Session, wheel: Path, sdist: Path) -> None:
-    """The wheel holds only the package and its metadata; the sdist also tests, docs, noxfile."""
+    """The wheel holds only the package and its metadata; the sdist also tests, docs, ports."""
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     strays = [n for n in names if not n.startswith(("micrograd/", "micrograd_ref-"))]
@@ -212,7 +212,7 @@ def _check_contents(session: nox.Session, wheel: Path, sdist: Path) -> None:
         session.error(f"{wheel.name}: unexpected files {strays} or no micrograd/py.typed")
     with tarfile.open(sdist) as archive:
         top = {Path(n).parts[1] for n in archive.getnames() if len(Path(n).parts) > 1}
-    missing = {"src", "tests", "docs", "noxfile.py", "README.md", "LICENSE"} - top
+    missing = {"src", "tests", "docs", "examples", "noxfile.py", "README.md", "LICENSE"} - top
     if missing:
         session.error(f"{sdist.name}: missing {sorted(missing)}")
     session.log(f"{wheel.name}: {len(names)} files; {sdist.name}: {sorted(top)}")

@@ -127,3 +127,13 @@ def assert_parity(
         f"{witness.__name__} disagree (rel {tol.rel:.3g}, abs {tol.abs:.3g}):\n"
         + "\n".join(f"  {what}: micrograd {a!r}, witness {b!r}" for what, a, b in wrong)
     )
+
+
+def doubled(apply: Callable[..., tuple[float, tuple[float, ...]]]) -> Callable[..., Any]:
+    """A probe: the rule ``apply`` with its value and every local derivative doubled."""
+
+    def probe(*args: Any) -> tuple[float, tuple[float, ...]]:
+        value, local_grads = apply(*args)
+        return 2.0 * value, tuple(2.0 * d for d in local_grads)
+
+    return probe

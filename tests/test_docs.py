@@ -85,3 +85,19 @@ def test_tutorial_draws_labelled_points_only_through_micrograd_viz() -> None:
     assert not re.search(r"\.scatter\(|cmap=|c=y\b", code)
     assert "plot_points(" in code
     assert "plot_decision_boundary(" in code
+
+
+class TestInstallInstructions:
+    """Pages install micrograd-ref from a clone or a wheel: it is not on a package index yet."""
+
+    def test_installing_by_name_is_said_to_wait_for_publication(self) -> None:
+        """Installing micrograd-ref by name is only ever said to work "once it is published"."""
+        by_name = re.compile(r"""pip\s+install\s+['"]?micrograd-ref\b""")
+        found = 0
+        for path in [*DOCUMENTS, ROOT / "CONTRIBUTING.md"]:
+            text = path.read_text(encoding="utf-8")
+            for match in by_name.finditer(text):
+                found += 1
+                sentence = " ".join(text[: match.start()].split()).rsplit(". ", 1)[-1]
+                assert "once it is published" in sentence.lower(), (path.name, sentence)
+        assert found >= 3  # the README's, the API page's, the guides' "once it is published"

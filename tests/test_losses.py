@@ -96,7 +96,7 @@ class TestMaxMarginLoss:
 
 
 class TestAccuracy:
-    """accuracy is the fraction of scores whose sign matches the label, a score of 0 meaning -1."""
+    """accuracy is the fraction of scores whose sign matches the label, a 0 meaning -1 in either."""
 
     @given(pairs=pairs, as_values=st.booleans())
     @example(pairs=[(0.0, -1.0), (0.0, 1.0)], as_values=False)
@@ -112,6 +112,10 @@ class TestAccuracy:
     def test_zero_score_counts_as_negative(self) -> None:
         """A score of exactly 0 is a -1 prediction."""
         assert accuracy([0.0, 0.0], [-1.0, 1.0]) == 0.5
+
+    def test_zero_label_counts_as_negative(self) -> None:
+        """A label of exactly 0 is a -1 label: scores of 0 and below match it, positive ones not."""
+        assert accuracy([0.0, -1.0, 1.0], [0.0, 0.0, 0.0]) == 2 / 3
 
     def test_bad_lengths_raise(self) -> None:
         """Mismatched lengths raise ValueError."""

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
@@ -13,7 +10,7 @@ from hypothesis.errors import NoSuchExample
 from micrograd import rules
 from micrograd.rules import RULES
 from tests.catalogue import CASES, OpCase
-from tests.parity import NUMERIC, assert_parity, numeric_result
+from tests.parity import NUMERIC, assert_parity, doubled, numeric_result
 from tests.strategies import DAG_OPS, Program, programs
 
 SMOOTH_DAG_OPS = tuple(op for op in DAG_OPS if op not in {"relu", "square", "cube", "const"})
@@ -50,16 +47,6 @@ class TestSmoothDags:
         )
 
 
-def _doubled(apply: Callable[..., tuple[float, tuple[float, ...]]]) -> Callable[..., Any]:
-    """A probe: the rule ``apply`` with its value and every local derivative doubled."""
-
-    def probe(*args: Any) -> tuple[float, tuple[float, ...]]:
-        value, local_grads = apply(*args)
-        return 2.0 * value, tuple(2.0 * d for d in local_grads)
-
-    return probe
-
-
 def _agrees_with_the_witness(case: OpCase, inputs: tuple[float, ...]) -> bool:
     try:
         assert_parity(case.fn, inputs, numeric_result, NUMERIC)
@@ -76,7 +63,7 @@ class TestTheWitnessIsIndependent:
         self, name: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """A rule giving 2·f with derivatives 2·f' (2·eˣ for exp) disagrees with the witness."""
-        monkeypatch.setattr(rules, name, _doubled(RULES[name].apply))
+        monkeypatch.setattr(rules, name, doubled(RULES[name].apply))
         search = settings(database=None, derandomize=True, max_examples=50)
         for case in (c for c in CASES if c.rule == name):
 

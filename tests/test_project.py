@@ -150,6 +150,10 @@ OUTPUTS = [
     "grading/summary.json",  # micrograd-ref grade submissions/
     "results.json",  # micrograd-ref check engine.py --gradescope results.json
     "report.json",  # micrograd-ref check engine.py --json report.json
+    "vectors.json",  # micrograd-ref vectors -o vectors.json
+    "examples/ports/c/adapter",  # docs/ports.md: cc -O2 -o adapter adapter.c engine.c -lm
+    "examples/ports/c/vectors",  # cc -O2 -o vectors vectors.c engine.c -lm
+    "examples/ports/rust/adapter",  # rustc -O adapter.rs
     ".venv/bin/python",  # the README's environment
     ".nox/tests-3-11/bin/python",
     "docs/_build/html/index.html",  # nox -s docs

@@ -48,6 +48,9 @@ def max_margin_loss(
 def accuracy(scores: Sequence[Value | float], labels: Sequence[float]) -> float:
     """The fraction of points whose score has the sign of their label (a score of 0 counts as -1).
 
+    A label of 0 counts as -1 too: a point is right when ``score > 0`` and
+    ``label > 0`` are both true or both false.
+
     Raises:
         ValueError: If there are no scores, or not one label per score.
     """

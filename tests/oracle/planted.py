@@ -266,6 +266,28 @@ BUGS: dict[str, Bug] = {
             "        for v in topo:\n",
         ),
     ),
+    "bug_add_typo": _bug(
+        "add wraps numbers behind a typo: isinstance(self, other) raises TypeError.",
+        (
+            "        other = other if isinstance(other, Value) else Value(other)\n"
+            "        out = Value(self.data + other.data, (self, other), '+')\n",
+            "        other = other if isinstance(self, other) else Value(other)\n"
+            "        out = Value(self.data + other.data, (self, other), '+')\n",
+        ),
+    ),
+    "bug_topo_preorder": _bug(
+        "the topological sort appends a node before its children (reversed, leaves come first).",
+        (
+            "                visited.add(v)\n"
+            "                for child in v._prev:\n"
+            "                    build_topo(child)\n"
+            "                topo.append(v)\n",
+            "                visited.add(v)\n"
+            "                topo.append(v)\n"
+            "                for child in v._prev:\n"
+            "                    build_topo(child)\n",
+        ),
+    ),
 }
 """Every planted bug, by the name of its engine file."""
 

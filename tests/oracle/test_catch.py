@@ -64,8 +64,10 @@ PLANTED: dict[str, dict[str, str]] = {
     "bug_no_topo": {"reused_node": "failed"},
     "bug_duplicate_visits": {"reused_node": "failed"},
     # Walking the order forwards shows once a node has a parent: a + a, a * a. Named on two
-    # rules, the walk is the root cause; a - a (a + (-a)) failed before, in numbers alone.
-    "bug_wrong_order": {**dict.fromkeys(_SEEDLESS, "not_graded"), "sub": "failed"},
+    # rules, the walk is the root cause; a - a (a + (-a)), which failed before in numbers that
+    # two readings fitted, is then seen to be the walk's too.
+    "bug_wrong_order": dict.fromkeys(_SEEDLESS, "not_graded"),
+    "bug_topo_preorder": dict.fromkeys(_SEEDLESS, "not_graded"),
     # f(a) * f(a) loses a share, as a / b = a * b**-1 loses b's: the probe a * b + a does not,
     # so no "=" is named.
     "bug_mul_drops_input": {"mul": "failed", "div": "failed"},
@@ -78,6 +80,11 @@ PLANTED: dict[str, dict[str, str]] = {
     "bug_memory": {"sigmoid": "error"},
     # -a recurses forever; the lecture's a - b is a + (-b), so subtraction errs too.
     "bug_recursion": {"neg": "error", "sub": "error", "rsub": "error"},
+    # A TypeError raised inside the student's own __add__ is a bug in it, not a missing op.
+    "bug_add_typo": {
+        **dict.fromkeys(["add", "add_number", "radd", "sub", "sub_number", "rsub"], "error"),
+        "deep_chain": "not_graded",
+    },
     "bug_returns_float": {
         **dict.fromkeys(["add", "add_number", "radd", "sub", "sub_number", "rsub"], "error"),
         "deep_chain": "not_graded",
@@ -178,7 +185,9 @@ class TestPlantedBugs:
         suite = graded(engine("bug_wrong_order"))
         assert suite.cause is not None
         assert suite.cause.message.startswith("backward() walks the graph wrongly")
-        assert "run them in reverse, from the root" in suite.cause.message
+        assert "loop over reversed(topo)" in suite.cause.message
+        assert "append a node after its children" in suite.cause.message
+        assert [c for c in suite.checks if c.status == "failed"] == []
 
     def test_a_graph_failure_beside_a_broken_op_names_the_op_to_fix_first(
         self, tmp_path: Path

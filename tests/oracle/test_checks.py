@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from micrograd import rules
 from micrograd.oracle import compare
 from micrograd.oracle.checks import (
     CATALOGUE,
@@ -20,6 +22,8 @@ from micrograd.oracle.checks import (
 )
 from micrograd.oracle.compare import Tolerance, expected, register_name, witnesses_agree
 from micrograd.rules import RULES
+from tests.oracle.helpers import plain_disagreements
+from tests.parity import doubled
 
 _ALL_PASSED = [c.name for c in CATALOGUE]
 
@@ -135,6 +139,50 @@ class TestDomains:
         other = {"data": [2.0, 4.0, 6.5], "grads": [1.0, 1.0], "root_grad": None}
         monkeypatch.setattr(compare, "torch_witness", lambda _: other)
         assert not witnesses_agree(program, reference, Tolerance(), use_torch=True)
+
+
+class TestExpectedNumbersHaveAnIndependentWitness:
+    """The reference's expected numbers agree with the plain implementation, sharing no code.
+
+    ``witnesses_agree`` differentiates the reference's own forward pass, so a
+    rule wrong in value and derivative alike (2·eˣ for exp) would confirm
+    itself; ``tests.plain`` computes every value from floats and ``math``.
+    """
+
+    @pytest.mark.parametrize("name", [c.name for c in CATALOGUE])
+    def test_first_cases_agree_with_the_plain_implementation(self, name: str) -> None:
+        """Each check's first cases have the values and gradients the plain witness gives."""
+        for case in first_cases(check_named(name), _ALL_PASSED):
+            assert plain_disagreements(case, expected(case)) == [], case
+
+    @pytest.mark.parametrize("name", [c.name for c in CATALOGUE])
+    def test_drawn_cases_agree_with_the_plain_implementation(self, name: str) -> None:
+        """Each check's drawn cases have the values and gradients the plain witness gives."""
+        strategy = check_named(name).programs(_ALL_PASSED)
+        assert strategy is not None
+
+        @settings(max_examples=30, deadline=None)
+        @given(strategy)
+        def witnessed(program: dict[str, Any]) -> None:
+            assert plain_disagreements(program, expected(program)) == [], program
+
+        witnessed()
+
+    @pytest.mark.parametrize(
+        "rule", sorted({c.rule for c in CATALOGUE if c.kind == "op" and c.rule is not None})
+    )
+    def test_a_rule_doubling_its_value_and_derivatives_is_caught(
+        self, rule: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A reference rule giving 2·f with derivatives 2·f' fails a first case of its checks."""
+        monkeypatch.setattr(rules, rule, doubled(RULES[rule].apply))
+        cases = [
+            case
+            for check in CATALOGUE
+            if check.kind == "op" and check.rule == rule
+            for case in first_cases(check, _ALL_PASSED)
+        ]
+        assert any(plain_disagreements(case, expected(case)) for case in cases)
 
 
 class TestTolerance:

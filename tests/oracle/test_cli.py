@@ -102,11 +102,11 @@ class TestGradeCommand:
         printed = capsys.readouterr().out
         assert printed.splitlines()[1].startswith("sandbox: ")
         rows = {line.split()[0]: line for line in printed.splitlines()[2:6]}
-        assert rows["ada"].endswith("passed")
+        assert rows["ada"].endswith("incomplete")  # --only: the other checks score 0
         assert rows["bob"].endswith("FAILED")
         assert "no engine.py" in rows["cy"]
         assert "SyntaxError" in rows["dee.py"]
-        assert "1 of 4 submissions passed" in printed
+        assert "0 of 4 submissions passed with full marks, 1 incomplete" in printed
         assert (out / "bob.txt").read_text().count("--- tanh") == 1
         assert len(json.loads((out / "summary.json").read_text())["submissions"]) == 4
 
@@ -125,7 +125,7 @@ class TestGradeCommand:
         (student / "nn.py").write_text(nn.replace("from correct_closures", "from engine"))
         out = tmp_path / "out"
         args = ["--out", str(out), *QUICK, "--only", "add,nn_mlp", "--nn-file", "nn.py"]
-        assert main(["grade", str(tmp_path / "subs"), *args]) == 0
+        assert main(["grade", str(tmp_path / "subs"), *args]) == 1  # --only: incomplete
         assert "fay" in capsys.readouterr().out
         report = json.loads((out / "fay.json").read_text())
         assert [(c["name"], c["status"]) for c in report["checks"]] == [
@@ -160,7 +160,7 @@ class TestGradeTargets:
         assert code == 1
         rows = json.loads((out / "summary.json").read_text())["submissions"]
         assert [(r["submission"], r["verdict"]) for r in rows] == [
-            ("eve.py", "passed"),
+            ("eve.py", "incomplete"),  # --only tanh: 1 of 26, the rest not run
             ("bug_tanh_rule.py", "FAILED"),
         ]
 
@@ -223,3 +223,92 @@ class TestNothingLeftBehind:
         assert done.returncode == 1, done.stderr
         assert sorted(p.name for p in student.iterdir()) == ["engine.py"]
         assert list(here.iterdir()) == []
+
+
+def _unprivileged() -> list[str]:
+    """The prefix that runs a command as a user bound by a folder's mode, or a skip.
+
+    Root may write anywhere, so as root the command runs in a user namespace
+    of its own (``unshare --user``), where it is an unprivileged user.
+    """
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("unshare") is None:
+        pytest.skip("running as root, and no unshare to drop the privilege")
+    return ["unshare", "--user"]
+
+
+def _tree(root: Path) -> dict[str, bytes | None]:
+    """Every path under ``root``, recursively, with a file's bytes (None for a folder)."""
+    return {
+        str(path.relative_to(root)): path.read_bytes() if path.is_file() else None
+        for path in sorted(root.rglob("*"))
+    }
+
+
+def _set_mode(root: Path, mode: int) -> None:
+    """Give ``root`` and every folder under it ``mode``."""
+    for folder in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+        folder.chmod(mode)
+
+
+def _run_as_user(
+    words: list[str], here: Path, folders: list[Path], mode: int
+) -> subprocess.CompletedProcess[str]:
+    """Run ``micrograd-ref WORDS`` from ``here`` as an unprivileged user, ``folders`` in ``mode``.
+
+    The folders get their usual mode (755) back afterwards.
+    """
+    prefix = _unprivileged()
+    # Coverage cannot write its data as that user; these runs are measured by the others.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE")}
+    for folder in folders:
+        _set_mode(folder, mode)
+    try:
+        return subprocess.run(
+            [*prefix, sys.executable, "-m", "micrograd", *words],
+            cwd=here, capture_output=True, text=True, env=env, check=False, timeout=180,
+        )  # fmt: skip
+    finally:
+        for folder in folders:
+            _set_mode(folder, 0o755)
+
+
+_MODES = pytest.mark.parametrize("mode", [0o555, 0o755], ids=["read-only", "writable"])
+"""Read-only: the command must still work. Writable: it must still leave nothing behind."""
+
+
+class TestReadOnlyFolders:
+    """Check and grade work from a read-only folder, on read-only submissions, and write nothing."""
+
+    @_MODES
+    def test_check_leaves_its_folder_and_the_engines_as_they_were(
+        self, mode: int, tmp_path: Path
+    ) -> None:
+        """A check of a failing engine exits 1 with its report, and neither folder changes."""
+        student, here = tmp_path / "student", tmp_path / "here"
+        student.mkdir()
+        here.mkdir()
+        shutil.copy(engine_file("bug_exp_assign"), student / "engine.py")
+        before = (_tree(student), _tree(here))
+        words = ["check", str(student / "engine.py"), "--max-examples", "20", "--no-torch"]
+        done = _run_as_user(words, here, [here, student], mode)
+        assert done.returncode == 1, done.stderr
+        assert "--- exp" in done.stdout
+        assert (_tree(student), _tree(here)) == before
+
+    @_MODES
+    def test_grade_writes_into_out_alone(self, mode: int, tmp_path: Path) -> None:
+        """Grade exits 1 (bob failed), reports in --out; the other folders do not change."""
+        submissions, here, out = tmp_path / "submissions", tmp_path / "here", tmp_path / "out"
+        for student, source in [("ada", "correct_closures"), ("bob", "bug_tanh_rule")]:
+            (submissions / student).mkdir(parents=True)
+            shutil.copy(engine_file(source), submissions / student / "engine.py")
+        here.mkdir()
+        before = (_tree(submissions), _tree(here))
+        words = ["grade", str(submissions), "--out", str(out), *QUICK, "--only", "tanh,add"]
+        done = _run_as_user(words, here, [here, submissions], mode)
+        assert done.returncode == 1, done.stderr
+        assert "1 failed or not graded" in done.stdout
+        assert (_tree(submissions), _tree(here)) == before
+        assert {"ada.txt", "bob.txt", "summary.json", "grades.csv"} <= set(_tree(out))

@@ -114,7 +114,7 @@ class TestDiagnose:
         assert grads is not None
         message = _message(DIAMOND, expected(DIAMOND), _got(DIAMOND, grads), TOL)
         assert message is not None
-        assert "run them in reverse, from the root" in message
+        assert "loop over reversed(topo)" in message
 
     def test_interior_gradients_kept_across_calls(self) -> None:
         """backward() twice giving 9, 6, 2 on a*b + c: interior nodes kept their grad."""

@@ -19,11 +19,11 @@ import pytest
 
 from micrograd.cli import main
 from micrograd.oracle import autograder, scoring
-from micrograd.oracle.assignment import Assignment, AssignmentError, load
+from micrograd.oracle.assignment import Assignment, AssignmentError, default_text, load
 from micrograd.oracle.checks import CATALOGUE
 from micrograd.oracle.formats import gradescope, junit, prairielearn
-from micrograd.oracle.runner import parse_target
-from micrograd.oracle.suite import run_suite
+from micrograd.oracle.runner import LoadError, Worker, parse_target
+from micrograd.oracle.suite import Options, run_suite
 from tests.oracle.helpers import ENGINES, FAST, engine, engine_file, graded
 
 QUICK = ["--max-examples", "5", "--no-torch"]
@@ -248,6 +248,17 @@ class TestFormats:
         assert all(t["status"] == "failed" for t in data["tests"])
         assert "SyntaxError: bad" in data["output"]
 
+    def test_gradescope_time_of_an_engine_that_did_not_load(self, tmp_path: Path) -> None:
+        """execution_time is the time spent, also when the engine fails to load after a while."""
+        slow = _write(
+            tmp_path / "slow.py", "import time\ntime.sleep(1.6)\nraise RuntimeError('late')\n"
+        )
+        results = tmp_path / "results.json"
+        assert main(["check", str(slow), *QUICK, "--gradescope", str(results)]) == 2
+        data = json.loads(results.read_text())
+        assert "RuntimeError: late" in data["output"]
+        assert data["execution_time"] >= 2
+
     def test_junit_counts_and_children(self) -> None:
         """Testsuites > testsuite with consistent counts; a failure carries the reproducer."""
         root = ET.fromstring(junit.render(_formats("bug_tanh_rule")))
@@ -374,10 +385,68 @@ class TestGrade:
             (subs / name).mkdir(parents=True)
             shutil.copy(engine_file("correct_closures"), subs / name / "engine.py")
         out = tmp_path / "out"
-        assert _grade(str(subs), "--out", str(out)) == 0
+        assert _grade(str(subs), "--out", str(out)) == 1  # --only: incomplete, not full marks
         summary = json.loads((out / "summary.json").read_text())
         names = {r["submission"]: r["report"] for r in summary["submissions"]}
         assert names == {"Bob Smith": "Bob_Smith", "Bob_Smith": "Bob_Smith-2"}
+
+    def test_a_submission_named_like_a_class_file_keeps_its_report(self, tmp_path: Path) -> None:
+        """summary.py and grades/ get suffixed reports; summary.json stays the class's, and maps."""
+        subs = tmp_path / "class"
+        (subs / "grades").mkdir(parents=True)
+        shutil.copy(engine_file("correct_closures"), subs / "summary.py")
+        shutil.copy(engine_file("correct_closures"), subs / "grades" / "engine.py")
+        out = tmp_path / "out"
+        _grade(str(subs), "--out", str(out))
+        summary = json.loads((out / "summary.json").read_text())
+        names = {r["submission"]: r["report"] for r in summary["submissions"]}
+        assert names == {"grades": "grades-2", "summary.py": "summary.py"}
+        assert json.loads((out / "summary.py.json").read_text())["score"] == 2.0
+        assert (out / "grades-2.json").is_file()
+
+    def test_an_out_that_is_a_file_is_a_usage_error(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--out naming a regular file: exit 2 with one line, even with --overwrite; it is kept."""
+        subs = tmp_path / "class"
+        subs.mkdir()
+        shutil.copy(engine_file("correct_closures"), subs / "ada.py")
+        afile = _write(tmp_path / "afile", "mine")
+        assert _grade(str(subs), "--out", str(afile), "--overwrite") == 2
+        err = capsys.readouterr().err
+        assert f"--out {afile} is a file, not a folder" in err
+        assert "Traceback" not in err
+        assert afile.read_text() == "mine"
+
+    def test_overwrite_replaces_the_earlier_runs_files_and_keeps_others(
+        self, tmp_path: Path
+    ) -> None:
+        """--overwrite deletes the reports the earlier summary.json lists; other files stay."""
+        first, second = tmp_path / "first", tmp_path / "second"
+        for folder, names in ((first, ("ada.py", "bob.py")), (second, ("cy.py",))):
+            folder.mkdir()
+            for name in names:
+                shutil.copy(engine_file("correct_closures"), folder / name)
+        out = tmp_path / "out"
+        _grade(str(first), "--out", str(out), "--junit")
+        _write(out / "notes.txt", "mine")
+        _grade(str(second), "--out", str(out), "--overwrite")
+        assert sorted(p.name for p in out.iterdir()) == [
+            "cy.json", "cy.txt", "grades.csv", "notes.txt", "summary.json",
+        ]  # fmt: skip
+
+    def test_overwrite_without_an_earlier_summary_deletes_nothing(self, tmp_path: Path) -> None:
+        """A folder grade did not write (no summary.json of its own) keeps every file."""
+        subs = tmp_path / "class"
+        subs.mkdir()
+        shutil.copy(engine_file("correct_closures"), subs / "ada.py")
+        out = tmp_path / "out"
+        out.mkdir()
+        _write(out / "bob.json", "{}")
+        _write(out / "summary.json", "not JSON")
+        _grade(str(subs), "--out", str(out), "--overwrite")
+        assert (out / "bob.json").read_text() == "{}"
+        assert "submissions" in json.loads((out / "summary.json").read_text())
 
     def test_a_glob_matching_several_files_grades_nothing_and_says_which(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -407,7 +476,7 @@ class TestGrade:
             "--junit",
             "--prairielearn",
         ]
-        assert _grade(str(subs), *words) == 0
+        assert _grade(str(subs), *words) == 1  # --only: incomplete, not full marks
         assert {p.name for p in out.iterdir()} >= {
             "cy.gradescope.json", "cy.junit.xml", "cy.prairielearn.json", "cy.json", "cy.txt",
         }  # fmt: skip
@@ -426,6 +495,136 @@ class TestGrade:
         data: dict[str, Any] = json.loads((out / "zed.gradescope.json").read_text())
         assert (data["score"], data["max_score"]) == (0.0, 26.0)
         assert "longer than the assignment's 2 s" in data["output"]
+        assert data["execution_time"] >= 2  # the time it cost, not 0
+
+
+NN_ASSIGNMENT = 'max_examples = 3\n[points]\nadd = 1\n[nn]\nfile = "nn.py"\npoints = 4\n'
+"""Add and the network, which is in nn.py."""
+
+
+def _networks(folder: Path) -> Path:
+    """A class: bob in Karpathy's layout (engine and nn in micrograd/), cy without a network."""
+    package = folder / "bob" / "micrograd"
+    package.mkdir(parents=True)
+    _write(package / "__init__.py", "")
+    shutil.copy(engine_file("correct_closures"), package / "engine.py")
+    nn = (ENGINES / "nn_lecture.py").read_text()
+    _write(package / "nn.py", nn.replace("from correct_closures", "from micrograd.engine"))
+    (folder / "cy").mkdir()
+    shutil.copy(engine_file("correct_closures"), folder / "cy" / "engine.py")
+    shutil.copy(engine_file("correct_closures"), folder / "dee.py")
+    return folder
+
+
+class TestNetworkDiscovery:
+    """The network's module is found as the engine is; when there is none, its 0 says why."""
+
+    def test_grade_finds_karpathys_nn_and_says_why_there_is_none(self, tmp_path: Path) -> None:
+        """bob/micrograd/nn.py is graded; cy's nn_mlp scores 0 naming where grade looked."""
+        subs = _networks(tmp_path / "class")
+        chosen = _write(tmp_path / "a.toml", NN_ASSIGNMENT)
+        out = tmp_path / "out"
+        main(["grade", str(subs), "--out", str(out), "--assignment", str(chosen), "--no-torch"])
+        bob = json.loads((out / "bob.json").read_text())
+        assert (bob["score"], bob["max_score"]) == (5.0, 5.0)
+        cy = json.loads((out / "cy.json").read_text())
+        assert cy["points"]["nn_mlp"] == {"points": 0.0, "max_points": 4.0}
+        assert (
+            "nn_mlp scores 0: no nn.py found in the submission (looked for nn.py, micrograd/nn.py)"
+            in " ".join((out / "cy.txt").read_text().split())
+        )
+        assert "nn_mlp scores 0: a submission of one file has no nn.py" in " ".join(
+            (out / "dee.txt").read_text().split()
+        )  # not looked for beside it, among the other submissions
+
+    def test_check_with_the_assignment_finds_the_network_too(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Check finds the network the file grades in a folder or beside a file, not for a module.
+
+        This is how the Gradescope autograder runs: check on the submission folder.
+        """
+        subs = _networks(tmp_path / "class")
+        chosen = _write(tmp_path / "a.toml", NN_ASSIGNMENT)
+        words = ["--assignment", str(chosen), "--no-torch", "--only", "add,nn_mlp"]
+        results = tmp_path / "results.json"
+        assert main(["check", str(subs / "bob"), *words, "--gradescope", str(results)]) == 0
+        (nn,) = [
+            t for t in json.loads(results.read_text())["tests"] if t["name"].startswith("nn_mlp")
+        ]
+        assert (nn["score"], nn["status"]) == (4.0, "passed")
+        capsys.readouterr()
+        main(["check", str(subs / "cy" / "engine.py"), *words])
+        assert "nn_mlp scores 0: no nn.py found in the submission" in capsys.readouterr().out
+        main(["check", "correct_closures", "--path", str(ENGINES), *words])
+        printed = capsys.readouterr().out
+        assert "score: 1 of 5 points" in printed
+        assert "nn_mlp scores 0" not in printed  # a module has no folder to look in
+
+
+class TestVerdict:
+    """A teacher reads the verdict right: passed means full marks."""
+
+    def test_an_engine_missing_ops_is_incomplete_not_passed(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Without tanh: 1 of 2, "incomplete" naming the op, in its line, the CSV, the summary."""
+        subs = tmp_path / "class"
+        subs.mkdir()
+        shutil.copy(engine_file("correct_closures"), subs / "ada.py")
+        _no_tanh(subs)
+        chosen = _write(tmp_path / "a.toml", "max_examples = 5\n[points]\nadd = 1\ntanh = 1\n")
+        out = tmp_path / "out"
+        words = ["grade", str(subs), "--out", str(out), "--assignment", str(chosen), "--no-torch"]
+        assert main(words) == 1
+        printed = [" ".join(line.split()) for line in capsys.readouterr().out.splitlines()]
+        assert any(
+            line.startswith("ada.py 2/2 ") and line.endswith(" s passed") for line in printed
+        )
+        assert any(
+            line.startswith("no_tanh.py 1/2 ")
+            and line.endswith(" s incomplete (ops it does not have: tanh)")
+            for line in printed
+        )
+        assert printed[-1].startswith(
+            "1 of 2 submissions passed with full marks, 1 incomplete (nothing wrong, but ops "
+            "missing or not run), 0 failed or not graded; grades in "
+        )
+        with (out / "grades.csv").open(newline="") as file:
+            verdicts = {row["submission"]: row["verdict"] for row in csv.DictReader(file)}
+        assert verdicts == {"ada.py": "passed", "no_tanh.py": "incomplete"}
+
+
+class TestSlowImportAdvice:
+    """An import over its time limit names the setting that gives it more, on each route."""
+
+    @pytest.mark.parametrize(
+        ("options", "advice"),
+        [
+            (Options(), "give --timeout more than 10 seconds"),
+            (Options(timeout=20.0), "give --timeout more than 20 seconds"),
+            (
+                Options(assignment="a.toml"),
+                "set timeout above 10 in the assignment file a.toml",
+            ),
+            (
+                Options(timeout_option="--micrograd-timeout"),
+                "give --micrograd-timeout more than 10 seconds",
+            ),
+        ],
+        ids=["check", "check-timeout", "assignment", "pytest"],
+    )
+    def test_the_advice_names_the_routes_setting(self, options: Options, advice: str) -> None:
+        """--timeout for check and grade, the file's timeout under an assignment, pytest's flag."""
+        assert options.more_time() == advice
+
+    def test_the_load_error_gives_the_advice(self) -> None:
+        """The worker's load error ends with the advice it was given."""
+        with (
+            Worker(parse_target(engine("load_hangs")), load_timeout=0.5, more_time="do X") as child,
+            pytest.raises(LoadError, match=r"took longer than 0\.5 s\..*, or do X$"),
+        ):
+            child.start()
 
 
 class TestGradescopeAutograder:
@@ -461,6 +660,13 @@ class TestGradescopeAutograder:
         assert "micrograd/engine.py" in names
         assert not [n for n in names if n.endswith("entry_points.txt")]
 
+    def test_without_an_assignment_the_zip_holds_the_default(self, tmp_path: Path) -> None:
+        """No --assignment: the zip's assignment.toml is the commented default."""
+        out = tmp_path / "autograder.zip"
+        assert main(["gradescope-autograder", "-o", str(out)]) == 0
+        with zipfile.ZipFile(out) as archive:
+            assert archive.read("assignment.toml").decode() == default_text()
+
     def test_the_zip_holds_what_gradescope_runs(self, tmp_path: Path) -> None:
         """setup.sh and run_autograder executable at the root, the assignment, one wheel."""
         chosen = _write(tmp_path / "a.toml", '[nn]\nfile = "nn.py"\n')
@@ -470,7 +676,7 @@ class TestGradescopeAutograder:
             names = archive.namelist()
             modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
             assert archive.read("assignment.toml") == chosen.read_bytes()
-            assert "NN_FILE=nn.py" in archive.read("run_autograder").decode()
+            assert "nn" not in archive.read("run_autograder").decode()  # check finds it
         (wheel,) = [n for n in names if n.endswith(".whl")]
         assert names[:3] == ["setup.sh", "run_autograder", "assignment.toml"]
         assert modes["setup.sh"] & 0o111
@@ -492,13 +698,17 @@ class TestGradescopeAutograder:
         root = tmp_path / "autograder"
         source = root / "source"
         out = tmp_path / "autograder.zip"
-        assert main(["gradescope-autograder", "-o", str(out)]) == 0
+        chosen = _write(tmp_path / "a.toml", '[nn]\nfile = "nn.py"\n')
+        assert main(["gradescope-autograder", "--assignment", str(chosen), "-o", str(out)]) == 0
         with zipfile.ZipFile(out) as archive:
             archive.extractall(source)
         for script in ("setup.sh", "run_autograder"):
             (source / script).chmod(0o755)
-        (root / "submission" / "micrograd").mkdir(parents=True)
-        shutil.copy(engine_file("bug_tanh_rule"), root / "submission" / "micrograd" / "engine.py")
+        package = root / "submission" / "micrograd"  # Karpathy's layout
+        package.mkdir(parents=True)
+        shutil.copy(engine_file("bug_tanh_rule"), package / "engine.py")
+        nn = (ENGINES / "nn_lecture.py").read_text()
+        _write(package / "nn.py", nn.replace("from correct_closures", "from micrograd.engine"))
         venv = tmp_path / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
         env = {
@@ -528,10 +738,12 @@ class TestGradescopeAutograder:
         assert run.returncode == 0, run.stderr[-2000:]
         data = json.loads((root / "results" / "results.json").read_text())
         assert set(data) <= GRADESCOPE_TOP
-        assert (data["max_score"], len(data["tests"])) == (26.0, 26)
+        assert (data["max_score"], len(data["tests"])) == (27.0, 27)
         (tanh,) = [t for t in data["tests"] if t["name"].startswith("tanh")]
         assert (tanh["status"], tanh["score"]) == ("failed", 0.0)
-        assert data["score"] == 25.0
+        (nn,) = [t for t in data["tests"] if t["name"].startswith("nn_mlp")]
+        assert nn["name"].startswith("nn_mlp: MLP")  # it ran: micrograd/nn.py was found
+        assert data["score"] == 25.0 + nn["score"]
 
 
 def test_the_rerun_line_of_an_assignment_run_names_the_file(

@@ -7,6 +7,9 @@ with the outer session.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,8 +20,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from micrograd.install_check import ADVICE
 from micrograd.oracle.checks import CATALOGUE
-from tests.oracle.helpers import ENGINES, engine, engine_file
+from tests.oracle.helpers import ENGINES, engine, engine_file, karpathy_micrograd
+from tests.test_install_check import _install, _our_files, _uninstall
 
 CHECKS = len(CATALOGUE)
 
@@ -77,7 +82,15 @@ class TestPytestPlugin:
         folder = tmp_path_factory.mktemp("no_tanh")
         path = _write(folder, "engine.py", CLOSURES.replace("def tanh(", "def _tanh("))
         args = [f"--micrograd-impl={path}", "--micrograd-max-examples=3", "-k", "tanh and not edge"]
-        pytester.runpytest_subprocess(*args).assert_outcomes(skipped=1, deselected=31)
+        skipped = pytester.runpytest_subprocess(*args)
+        skipped.assert_outcomes(skipped=1, deselected=31)
+        skipped.stdout.fnmatch_lines(
+            [
+                "*- micrograd-ref score -*",
+                "skipped, not passed: 1 check of ops your engine does not have (tanh), worth 0 "
+                "points when graded",
+            ]
+        )
         required = pytester.runpytest_subprocess(*args, "--micrograd-require=tanh")
         required.assert_outcomes(failed=1, deselected=31)
 
@@ -219,6 +232,20 @@ class TestLoadErrors:
         result.assert_outcomes(errors=1)
         result.stdout.fnmatch_lines(["could not load the engine: engine.py: SyntaxError: *"])
 
+    def test_an_import_that_hangs_names_the_plugins_timeout(
+        self, pytester: pytest.Pytester
+    ) -> None:
+        """An import over the load limit says --micrograd-timeout, the flag pytest takes."""
+        _write(pytester.path, "engine.py", (ENGINES / "load_hangs.py").read_text())
+        result = pytester.runpytest_subprocess("--micrograd-impl=engine.py", "-k", "radd")
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(
+            [
+                "could not load the engine: engine.py: importing it took longer than 10 s. *"
+                ", or give --micrograd-timeout more than 10 seconds"
+            ]
+        )
+
     def test_an_engine_that_stops_loading_fails_its_tests(self, pytester: pytest.Pytester) -> None:
         """An engine that loads at collection but not when the checks run fails with the error."""
         marker = pytester.path / "loaded-once"
@@ -284,6 +311,152 @@ class TestConventions:
         )
         assert bad.ret == pytest.ExitCode.USAGE_ERROR
         bad.stderr.fnmatch_lines(["*--micrograd-assignment: bad.toml: unknown key seeds*"])
+
+
+class TestScore:
+    """With an assignment file, the terminal summary shows the score grading would give."""
+
+    ASSIGNMENT = "max_examples = 3\n[points]\nadd = 1\ntanh = 2\n"
+
+    def test_the_score_and_the_points_lost_to_missing_ops(self, pytester: pytest.Pytester) -> None:
+        """An engine without tanh: green, but 1 of 3 points, 2 lost to tanh."""
+        _write(pytester.path, "engine.py", CLOSURES.replace("def tanh(", "def _tanh("))
+        _write(pytester.path, "a.toml", self.ASSIGNMENT)
+        args = ["--micrograd-impl=engine.py", "--micrograd-assignment=a.toml"]
+        result = pytester.runpytest_subprocess(*args, "-k", "add or tanh")
+        assert result.parseoutcomes()["skipped"] == 2  # tanh, tanh_edge: green, not failed
+        result.stdout.fnmatch_lines(
+            [
+                "*- micrograd-ref score -*",
+                "score: 1 of 3 points (a.toml)",
+                "2 points lost to ops your engine does not have: tanh",
+            ]
+        )
+        assert "did not run here" not in result.stdout.str()
+        deselected = pytester.runpytest_subprocess(*args, "-k", "radd")
+        deselected.stdout.fnmatch_lines(
+            [
+                "score: 0 of 3 points (a.toml)",
+                "2 counted checks did not run here (-k, -m, node ids or no --micrograd-nn), so 0 "
+                "points: add, tanh",
+            ]
+        )
+        assert "lost to ops" not in deselected.stdout.str()
+
+    def test_an_engine_that_does_not_load_scores_zero(self, pytester: pytest.Pytester) -> None:
+        """A load error is one collection error, and a score of 0 saying why."""
+        _write(pytester.path, "engine.py", (ENGINES / "load_syntax_error.py").read_text())
+        _write(pytester.path, "a.toml", self.ASSIGNMENT)
+        result = pytester.runpytest_subprocess(
+            "--micrograd-impl=engine.py", "--micrograd-assignment=a.toml"
+        )
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(
+            ["score: 0 of 3 points (a.toml): the engine could not be loaded"]
+        )
+
+    def test_no_line_when_nothing_is_missing(self, pytester: pytest.Pytester) -> None:
+        """Without an assignment and with every op there, the summary adds nothing."""
+        _write(pytester.path, "engine.py", CLOSURES)
+        result = pytester.runpytest_subprocess(
+            "--micrograd-impl=engine.py", "--micrograd-max-examples=3", "-k", "radd"
+        )
+        result.assert_outcomes(passed=1, deselected=CHECKS - 1)
+        assert "micrograd-ref score" not in result.stdout.str()
+
+
+@pytest.fixture(scope="module")
+def karpathy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Karpathy's micrograd as pip installs it, once for the module."""
+    return karpathy_micrograd(tmp_path_factory)
+
+
+class TestMixedInstall:
+    """Karpathy's micrograd mixed with micrograd-ref: one usage error saying what to do."""
+
+    @pytest.mark.parametrize(
+        ("order", "code", "says"),
+        [
+            (
+                ["ours", "theirs"],
+                pytest.ExitCode.USAGE_ERROR,
+                "ERROR: --micrograd-impl: Karpathy's micrograd 0.1.0 was installed over "
+                "micrograd-ref",
+            ),
+            (
+                ["theirs", "ours", "uninstall theirs"],
+                pytest.ExitCode.USAGE_ERROR,
+                "ERROR: --micrograd-impl: micrograd-ref 0.1.0 is missing",
+            ),
+            (
+                ["theirs", "ours"],
+                pytest.ExitCode.OK,
+                "micrograd-ref: warning: Karpathy's micrograd 0.1.0 is installed too",
+            ),
+        ],
+        ids=["theirs-over-ours", "theirs-uninstalled", "ours-over-theirs"],
+    )
+    def test_a_mixed_install_is_one_usage_error(
+        self,
+        tmp_path: Path,
+        karpathy: Path,
+        order: list[str],
+        code: pytest.ExitCode,
+        says: str,
+    ) -> None:
+        """No reference engine of Karpathy's, no INTERNALERROR: the install check's words.
+
+        With micrograd-ref's files intact (installed last), the run goes on with a warning.
+        """
+        site = tmp_path / "site-packages"
+        for step in order:
+            if step == "ours":
+                _install(site, "micrograd-ref", _our_files())
+            elif step == "theirs":
+                shutil.copytree(karpathy, site, dirs_exist_ok=True)
+            else:
+                _uninstall(site, "micrograd-0.1.0.dist-info")
+        _write(tmp_path, "engine.py", CLOSURES)
+        # -S: no .pth files, so no editable micrograd-ref; pytest and Hypothesis from their folder
+        where = os.pathsep.join([str(site), str(Path(pytest.__file__).parents[1])])
+        env = {**os.environ, "PYTHONPATH": where}
+        env.pop("COVERAGE_PROCESS_START", None)  # the copy in `site` is not the measured source
+        done = subprocess.run(
+            [sys.executable, "-S", "-m", "pytest", "-p", "no:cacheprovider",
+             "--micrograd-impl=engine.py", "--micrograd-max-examples=3", "-k", "radd or tanh"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+            env=env,
+            timeout=300,
+        )  # fmt: skip
+        output = done.stdout + done.stderr
+        assert done.returncode == code, output
+        assert says in output
+        assert ADVICE in output
+        assert "INTERNALERROR" not in output
+        assert "KeyError" not in output
+
+    @pytest.mark.parametrize("fatal", [True, False], ids=["fatal", "warning"])
+    def test_the_install_check_is_run_with_the_option(
+        self, pytester: pytest.Pytester, fatal: bool
+    ) -> None:
+        """What the check finds stops the run as a usage error, or is a line of the header."""
+        pytester.makeconftest(
+            "from micrograd import install_check\n"
+            f"finding = install_check.Finding('it is mixed', fatal={fatal})\n"
+            "install_check.check = lambda path=None: finding\n"
+        )
+        _write(pytester.path, "engine.py", CLOSURES)
+        args = ["--micrograd-impl=engine.py", "--micrograd-max-examples=3", "-k", "radd"]
+        result = pytester.runpytest_subprocess(*args)
+        if fatal:
+            assert result.ret == pytest.ExitCode.USAGE_ERROR
+            result.stderr.fnmatch_lines(["ERROR: --micrograd-impl: it is mixed"])
+        else:
+            result.assert_outcomes(passed=1, deselected=CHECKS - 1)
+            result.stdout.fnmatch_lines(["micrograd-ref: warning: it is mixed"])
 
 
 def test_the_oracle_extra_brings_pytest() -> None:

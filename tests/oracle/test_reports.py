@@ -273,6 +273,18 @@ class TestRootCauseAndGroups:
         assert "edge group: 3 of 6 passed (not counted; --strict counts them)" in text
         assert "PASSED: 26 checks, 26 passed" in text
 
+    def test_a_pass_with_ops_missing_says_so_in_its_verdict(self, tmp_path: Path) -> None:
+        """An engine with nothing wrong but ops missing passes, headed by how many are missing."""
+        path = tmp_path / "engine.py"
+        path.write_text(
+            engine_file("correct_closures")
+            .read_text()
+            .replace("def relu(self):", "def _relu(self):")
+            .replace("def __rpow__(self, other):", "def _rpow(self, other):")
+        )
+        text = _text(graded(str(path)))
+        assert "PASSED (2 ops missing): 26 checks, 24 passed, 2 unsupported in " in text
+
     def test_the_rerun_line_repeats_conventions_and_strict(self, tmp_path: Path) -> None:
         """--strict, --backward and --leaf-kwargs are part of the command that reruns a check."""
         target = replace(
@@ -376,7 +388,7 @@ class TestReproducibility:
         """
         strategy = check_named("mul").programs({"add", "mul"})
         assert strategy is not None
-        before = suite._draw(strategy, Options())
+        before = suite.draw(strategy, Options())
         numbers = ", ".join(f"{k / 7:.6f}" for k in range(-70, 71))
         path = tmp_path / "local_numbers.py"
         path.write_text(f"NUMBERS = [{numbers}]\n")
@@ -387,5 +399,5 @@ class TestReproducibility:
         spec.loader.exec_module(module)
         monkeypatch.setitem(sys.modules, "local_numbers", module)
         monkeypatch.chdir(tmp_path)
-        assert suite._draw(strategy, Options()) == before
+        assert suite.draw(strategy, Options()) == before
         assert not (tmp_path / ".hypothesis").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from micrograd.cli import main
+from micrograd.oracle import report
 from micrograd.oracle.runner import (
     REFERENCE_PACKAGE,
     LoadError,
@@ -411,8 +413,8 @@ class TestCommandLine:
         out = tmp_path / "out"
         args = ["--out", str(out), *QUICK, "--only", "add", "--backward", "backprop"]
         args += ["--leaf-kwargs", "_op=1", "--strict"]
-        assert main(["grade", str(subs), *args]) == 0
-        assert "2 of 2 submissions passed" in capsys.readouterr().out
+        assert main(["grade", str(subs), *args]) == 1  # --only: incomplete, not full marks
+        assert "0 of 2 submissions passed with full marks, 2 incomplete" in capsys.readouterr().out
         report = json.loads((out / "ann.json").read_text())
         assert report["strict"] is True
         assert "--backward backprop --leaf-kwargs _op=1" in report["rerun"]
@@ -494,19 +496,46 @@ class TestLoadingEdges:
         assert "the MLP is built on micrograd-ref's own package" in result.message
 
     def test_the_import_line_of_a_package_member(self, tmp_path: Path) -> None:
-        """A member of a regular package is imported through it; a namespace one as a file."""
+        """A member of a package is imported through it; a folder without __init__.py too."""
         package = tmp_path / "mygrad"
         package.mkdir()
         (package / "engine.py").write_text(CLOSURES)
         (package / "nn.py").write_text("from mygrad.engine import Value\n")
         namespace = parse_target(str(package / "engine.py"))
         assert namespace.module == "mygrad.engine"
-        assert namespace.import_line().endswith("from engine import Value")
+        assert namespace.import_line() == (
+            f"import sys, types; sys.path.insert(0, {str(tmp_path)!r})\n"
+            "package = sys.modules['mygrad'] = types.ModuleType('mygrad')\n"
+            f"package.__path__ = [{str(package)!r}]  # your folder mygrad/\n"
+            "from mygrad.engine import Value"
+        )
         (package / "__init__.py").write_text("")
         regular = parse_target(str(package / "engine.py"))
         assert regular.import_line() == (
             f"import sys; sys.path.insert(0, {str(tmp_path)!r})\nfrom mygrad.engine import Value"
         )
+
+    def test_a_reproducer_of_karpathys_layout_runs_the_students_files(self, tmp_path: Path) -> None:
+        """Pasted where micrograd-ref is installed, the nn import line gets the student's engine.
+
+        Their ``micrograd/`` has no ``__init__.py``, so a plain ``sys.path``
+        entry would lose to the installed ``micrograd``, and their ``nn.py``'s
+        ``from micrograd.engine import Value`` would build on the reference.
+        """
+        package = tmp_path / "micrograd"
+        package.mkdir()
+        (package / "engine.py").write_text(CLOSURES)
+        nn_text = (ENGINES / "nn_lecture.py").read_text()
+        (package / "nn.py").write_text(
+            nn_text.replace("from correct_closures import", "from micrograd.engine import")
+        )
+        nn = parse_target(str(package / "nn.py"), default_class="MLP")
+        weight = "MLP(2, [1]).parameters()[0]"
+        code = f"{nn.import_line()}\nprint(sys.modules[{weight}.__module__].__file__)"
+        ran = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert ran.stdout.strip() == str(package / "engine.py")
 
     def test_relative_imports_make_a_package_member(self, tmp_path: Path) -> None:
         """--nn pkg/nn.py with from .engine import Value loads as pkg.nn, beside pkg.engine."""
@@ -543,3 +572,163 @@ class TestLoadingEdges:
         target = parse_target(str(_notebook(tmp_path / "nb.ipynb", CLOSURES)))
         trace = f'  File "{target.location}", line 1, in <module>\n'
         assert target.explain_trace(trace) == trace
+
+
+def _statuses(path: Path, *, only: frozenset[str] = frozenset()) -> dict[str, str]:
+    """``{check: status}`` of a quick run on the engine at ``path``."""
+    suite = run_suite(parse_target(str(path)), replace(FAST, only=only))
+    return {c.name: c.status for c in suite.checks}
+
+
+class TestVerdictsSeenOnPublishedEngines:
+    """Verdicts that were wrong on engines people published, each on an engine written for it."""
+
+    def test_a_type_error_inside_the_students_method_is_an_error(self, tmp_path: Path) -> None:
+        """A crash in their own ``__add__`` is a bug to fix, never 'unsupported' (which passes)."""
+        path = tmp_path / "engine.py"
+        path.write_text(
+            CLOSURES.replace(
+                "isinstance(other, Value) else Value(other)\n        out = Value(self.data + ",
+                "isinstance(self, other) else Value(other)\n        out = Value(self.data + ",
+                1,
+            )
+        )
+        suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"add"})))
+        (add,) = suite.checks
+        assert add.status == "error"
+        assert "isinstance() arg 2 must be a type" in add.message
+        assert not suite.passed
+
+    def test_python_refusing_the_operands_is_unsupported(self, tmp_path: Path) -> None:
+        """No ``__rtruediv__`` (Python's own TypeError) is a missing op, not an error."""
+        path = tmp_path / "engine.py"
+        path.write_text(
+            CLOSURES.replace("def __rtruediv__(self, other):", "def _rtruediv(self, other):")
+        )
+        assert _statuses(path, only=frozenset({"rdiv"})) == {"rdiv": "unsupported"}
+
+    def test_a_number_exponent_read_as_a_value_is_told_to_use_it_as_it_is(
+        self, tmp_path: Path
+    ) -> None:
+        """``other.data`` on the 2 of ``a ** 2``: the advice is to use it, not to wrap it."""
+        path = tmp_path / "engine.py"
+        path.write_text(
+            CLOSURES.replace(
+                "Value(self.data ** other, (self,)", "Value(self.data ** other.data, (self,)"
+            )
+        )
+        suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"pow_int"})))
+        (power,) = suite.checks
+        assert power.status == "unsupported"
+        assert "in __pow__" in power.message
+        assert "use it as it is" in power.message
+        assert "wrap" not in power.message
+
+    def test_ops_the_class_lacks_stay_unsupported_under_a_root_cause(self, tmp_path: Path) -> None:
+        """An unseeded root breaks every check, but a missing relu is still a missing op."""
+        path = tmp_path / "engine.py"
+        path.write_text(
+            CLOSURES.replace("def relu(self):", "def _relu(self):")
+            .replace("def sigmoid(self):", "def _sigmoid(self):")
+            .replace("        self.grad = 1\n", "")
+        )
+        statuses = _statuses(path)
+        assert statuses["relu"] == statuses["sigmoid"] == "unsupported"
+        assert {statuses[name] for name in ("add", "tanh", "exp", "reused_node")} == {"not_graded"}
+
+    def test_a_backward_refusing_plain_leaves_suggests_requires_grad(self, tmp_path: Path) -> None:
+        """backward() raising for leaves without requires_grad: one cause, naming the option."""
+        path = tmp_path / "engine.py"
+        path.write_text(
+            CLOSURES.replace(
+                "def __init__(self, data, _children=(), _op=''):",
+                "def __init__(self, data, _children=(), _op='', requires_grad=False):\n"
+                "        self.requires_grad = requires_grad or any(\n"
+                "            c.requires_grad for c in _children)",
+            ).replace(
+                "    def backward(self):\n",
+                "    def backward(self):\n"
+                "        if not self.requires_grad:\n"
+                "            raise RuntimeError('element 0 of tensors does not require grad')\n",
+            )
+        )
+        suite = run_suite(parse_target(str(path)), FAST)
+        assert suite.cause is not None
+        assert suite.cause.message.startswith("backward() raises RuntimeError on every graph")
+        assert suite.cause.message.endswith("rerun with --leaf-kwargs requires_grad=True")
+        driven = replace(parse_target(str(path)), leaf_kwargs=(("requires_grad", True),))
+        assert run_suite(driven, FAST).passed
+
+    def test_numbers_the_grader_cannot_read_are_not_said_to_raise(self, tmp_path: Path) -> None:
+        """Their code does not raise when only the grader's read fails: the snippet says so."""
+        path = tmp_path / "engine.py"
+        path.write_text(CLOSURES.replace(".data", ".val"))
+        suite = run_suite(parse_target(str(path)), FAST)
+        assert suite.cause is not None
+        assert "`data = property(lambda self: self.val)`" in suite.cause.message
+        code = report.reproducer(suite, suite.cause)
+        assert code is not None
+        assert "raises" not in code
+        assert "# the grader reads these as numbers: AttributeError: Value has no 'data'" in code
+
+    def test_a_missing_operator_is_said_to_raise_what_python_raises(self, tmp_path: Path) -> None:
+        """With ``--require radd``, the snippet's comment is Python's TypeError, as when pasted."""
+        path = tmp_path / "engine.py"
+        path.write_text(CLOSURES.replace("def __radd__(self, other):", "def _radd(self, other):"))
+        options = replace(FAST, only=frozenset({"radd"}), require=frozenset({"radd"}))
+        suite = run_suite(parse_target(str(path)), options)
+        (radd,) = suite.checks
+        assert radd.status == "failed"
+        code = report.reproducer(suite, radd)
+        assert code is not None
+        assert "# raises TypeError: Value has no __radd__" in code
+
+    def test_an_mlp_run_through_forward_is_graded(self, tmp_path: Path) -> None:
+        """An MLP with ``forward()``, no ``__call__`` (as in PyTorch), is graded, and passes."""
+        (tmp_path / "engine.py").write_text(CLOSURES)
+        (tmp_path / "nn.py").write_text(
+            LECTURE_NN.replace("from correct_closures import", "from engine import").replace(
+                "    def __call__(self, x):\n        for layer",
+                "    def forward(self, x):\n        for layer",
+            )
+        )
+        nn = parse_target(str(tmp_path / "nn.py"), default_class="MLP")
+        target = replace(parse_target(str(tmp_path / "engine.py")), nn=nn)
+        (result,) = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}))).checks
+        assert (result.status, result.message) == (
+            "passed",
+            "3 networks agree; assumed hidden tanh, output tanh",
+        )
+
+    def test_the_network_counts_in_the_score_of_check_nn(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``check --nn`` scores the network too: one point more than the engine's checks."""
+        (tmp_path / "engine.py").write_text(CLOSURES)
+        (tmp_path / "nn.py").write_text(
+            LECTURE_NN.replace("from correct_closures import", "from engine import")
+        )
+        args = [str(tmp_path / "engine.py"), "--nn", str(tmp_path / "nn.py"), *QUICK]
+        assert main(["check", *args, "--only", "add,nn_mlp"]) == 0
+        assert "score: 2 of 27 points" in capsys.readouterr().out
+
+    def test_float32_numbers_are_named_as_the_cause(self, tmp_path: Path) -> None:
+        """A right formula in numpy.float32 misses the tolerance; the message says why."""
+        pytest.importorskip("numpy")
+        path = tmp_path / "engine.py"
+        path.write_text(
+            "import numpy as np\n"
+            + CLOSURES.replace(
+                "        self.data = data\n", "        self.data = np.float32(data)\n"
+            )
+        )
+        suite = run_suite(parse_target(str(path)), replace(FAST, only=frozenset({"sub"})))
+        (sub,) = suite.checks
+        assert sub.status == "failed"
+        assert sub.message.endswith(
+            "your numbers are numpy.float32, which keeps too few digits for a relative "
+            "tolerance of 1e-06: compute in Python floats or numpy.float64"
+        )
+        float64 = tmp_path / "wide.py"
+        float64.write_text(path.read_text().replace("np.float32(data)", "np.float64(data)"))
+        assert run_suite(parse_target(str(float64)), replace(FAST, only=frozenset({"sub"}))).passed

@@ -10,6 +10,7 @@ import pytest
 
 from micrograd.oracle.targets import (
     find_engine,
+    find_nn,
     notebook_source,
     package_module,
     value_like_classes,
@@ -411,6 +412,48 @@ class TestFindEngine:
         """A path that is not a folder is said to be so."""
         with pytest.raises(LookupError, match="no such folder"):
             find_engine(tmp_path / "missing")
+
+
+class TestFindNn:
+    """The network's module is found as the engine is: by name, beside the engine, micrograd/."""
+
+    def test_the_name_in_the_folder_first(self, tmp_path: Path) -> None:
+        """A top-level nn.py is the network, whatever else the folder has."""
+        write(tmp_path / "nn.py", "")
+        write(tmp_path / "micrograd" / "nn.py", "")
+        assert find_nn(tmp_path) == tmp_path / "nn.py"
+
+    def test_karpathy_layout(self, tmp_path: Path) -> None:
+        """micrograd/nn.py is found in Karpathy's layout."""
+        write(tmp_path / "micrograd" / "nn.py", "")
+        assert find_nn(tmp_path, "nn.py") == tmp_path / "micrograd" / "nn.py"
+
+    def test_beside_the_engine(self, tmp_path: Path) -> None:
+        """With the engine at src/engine.py, src/nn.py is its network."""
+        engine = write(tmp_path / "src" / "engine.py", ENGINE)
+        write(tmp_path / "src" / "nn.py", "")
+        assert find_nn(tmp_path, "nn.py", engine) == tmp_path / "src" / "nn.py"
+
+    def test_a_glob_matches_one_file(self, tmp_path: Path) -> None:
+        """A glob is looked for in the folder only, and must match one file."""
+        write(tmp_path / "hw" / "my_nn.py", "")
+        assert find_nn(tmp_path, "hw/*nn.py") == tmp_path / "hw" / "my_nn.py"
+        write(tmp_path / "hw" / "old_nn.py", "")
+        with pytest.raises(
+            LookupError, match=r"several files match hw/\*nn.py: hw/my_nn.py, hw/old"
+        ):
+            find_nn(tmp_path, "hw/*nn.py")
+        with pytest.raises(LookupError, match=r"^no net\*.py found in the submission \(looked for"):
+            find_nn(tmp_path, "net*.py")
+
+    def test_none_names_where_it_looked(self, tmp_path: Path) -> None:
+        """No network: the message lists each place looked at once, from the submission."""
+        engine = write(tmp_path / "engine.py", ENGINE)
+        with pytest.raises(LookupError) as caught:
+            find_nn(tmp_path, "nn.py", engine)
+        assert str(caught.value) == (
+            "no nn.py found in the submission (looked for nn.py, micrograd/nn.py)"
+        )
 
 
 class TestPackageModule:

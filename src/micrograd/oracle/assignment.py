@@ -72,6 +72,12 @@ class Assignment:
     """The method (or module function) that backpropagates, as ``--backward``."""
     leaf_kwargs: tuple[tuple[str, Any], ...] = ()
     """Keywords every leaf is made with, as ``--leaf-kwargs``."""
+    adapter: str = ""
+    """For ports in other languages: the adapter command, run in each submission's folder
+    (as ``check --cmd``); "" for Python engines."""
+    build: str = ""
+    """For ports: a shell command run first in each submission's folder by ``grade`` (to compile
+    it); "" for none."""
     source: str = ""
     """The file it was read from ("" for the default)."""
 
@@ -127,6 +133,8 @@ KEYS: Final = {
     "visibility_of": dict,
     "nn": dict,
     "leaf_kwargs": dict,
+    "adapter": str,
+    "build": str,
 }
 """Every key an assignment file may have, with the TOML type of its value."""
 
@@ -247,4 +255,13 @@ def default_text() -> str:
         "[leaf_kwargs]",
         "",
     ]
+    port = [
+        "# A port in another language (docs/ports.md): the command running its adapter in",
+        "# each submission's folder (check --cmd), and a shell command grade runs there first.",
+        '# adapter = "./adapter"',
+        '# build = "cc -O2 -o adapter adapter.c engine.c -lm"',
+        "",
+    ]
+    at = lines.index("# Points per check. Every check listed is worth its points whether the")
+    lines[at:at] = port
     return "\n".join(lines)

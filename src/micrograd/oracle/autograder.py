@@ -13,13 +13,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.metadata
-import shlex
 import zipfile
 from pathlib import Path
 from typing import Final
 
 import micrograd
-from micrograd.oracle.assignment import Assignment, default_text
+from micrograd.oracle.assignment import default_text
 
 __all__ = ["DISTRIBUTION", "build", "wheel"]
 
@@ -38,16 +37,12 @@ PYTHON="${{MICROGRAD_AUTOGRADER_PYTHON:-python3}}"
 _RUN: Final = """\
 #!/usr/bin/env bash
 # Gradescope runs this for every submission; it writes results/results.json.
+# check finds the engine, and the network when the assignment grades one, as grade does.
 set -uo pipefail
-ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
-PYTHON="${{MICROGRAD_AUTOGRADER_PYTHON:-python3}}"
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PYTHON="${MICROGRAD_AUTOGRADER_PYTHON:-python3}"
 mkdir -p "$ROOT/results"
-NN=()
-NN_FILE={nn_file}
-if [ -n "$NN_FILE" ] && [ -f "$ROOT/submission/$NN_FILE" ]; then
-  NN=(--nn "$ROOT/submission/$NN_FILE")
-fi
-"$PYTHON" -m micrograd check "$ROOT/submission" "${{NN[@]}}" \\
+"$PYTHON" -m micrograd check "$ROOT/submission" \\
   --assignment "$ROOT/source/assignment.toml" --gradescope "$ROOT/results/results.json"
 exit 0  # the verdict is in results.json; Gradescope reads a failing exit as a broken grader
 """
@@ -101,7 +96,7 @@ def wheel(folder: Path) -> Path:
     return path
 
 
-def build(assignment_file: Path | None, assignment: Assignment, out: Path) -> list[str]:
+def build(assignment_file: Path | None, out: Path) -> list[str]:
     """Write the autograder zip to ``out``; return the names it holds.
 
     ``assignment_file`` is copied in as ``assignment.toml`` (None: the
@@ -117,7 +112,7 @@ def build(assignment_file: Path | None, assignment: Assignment, out: Path) -> li
         built = wheel(staging)
         scripts = {
             "setup.sh": _SETUP.format(wheel=built.name),
-            "run_autograder": _RUN.format(nn_file=shlex.quote(assignment.nn_file)),
+            "run_autograder": _RUN,
         }
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, text in scripts.items():

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +28,7 @@ __all__ = [
     "run_check",
     "run_grade",
     "run_gradescope_autograder",
+    "run_vectors",
 ]
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -146,11 +149,23 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ":ClassName) op by op against the reference engine. Exit status: 0 all passed, "
         "1 a check failed, errored or timed out, 2 the engine could not be loaded.",
     )
-    check.add_argument("target", metavar="TARGET", help="engine.py, engine.py:Value or a.module")
+    check.add_argument(
+        "target", nargs="?", metavar="TARGET", help="engine.py, engine.py:Value or a.module"
+    )
+    check.add_argument(
+        "--cmd",
+        metavar="COMMAND",
+        help="instead of TARGET: an engine in another language, through its adapter command "
+        '(e.g. "node adapter.js"), which speaks JSON lines on stdin and stdout (docs/ports.md)',
+    )
     check.add_argument(
         "--nn",
         metavar="TARGET",
-        help="also check this nn module's MLP (nn.py or nn.py:MLP) against the reference's",
+        help="also check this nn module's MLP (nn.py or nn.py:MLP) against the reference's "
+        "(default, with an assignment that grades one: its [nn] file, found as grade finds it)",
+    )
+    check.add_argument(  # grade's: the submission has no nn module, and why
+        "--nn-missing", metavar="WHY", default="", help=argparse.SUPPRESS
     )
     for file_format in FILE_FORMATS:
         check.add_argument(
@@ -172,7 +187,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Run 'check' on every submission and print a line for each as it "
         "finishes. Each TARGET is an engine file or notebook, or a folder holding one "
         "submission per file or per subfolder. Writes a report per submission and "
-        "grades.csv into --out. Exit status: 0 every submission passed, 1 one did not, "
+        "grades.csv into --out. Exit status: 0 every submission passed with full marks, "
+        "1 one did not (it failed, or is incomplete: ops missing), "
         "2 nothing could be graded (a missing target, an --out folder in use).",
     )
     grade.add_argument("targets", nargs="+", metavar="TARGET")
@@ -195,7 +211,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     grade.add_argument(
         "--overwrite",
         action="store_true",
-        help="write into --out even if it holds files (those of earlier runs are replaced)",
+        help="write into --out even if it holds files: the earlier run's reports (those its "
+        "summary.json lists), summary.json and grades.csv are deleted first; other files are kept",
     )
     grade.add_argument("--jobs", type=_positive_int, default=2, help="parallel runs (default: 2)")
     grade.add_argument(
@@ -249,6 +266,25 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     autograder.set_defaults(func=run_gradescope_autograder)
 
+    vectors = commands.add_parser(
+        "vectors",
+        help="write test vectors for an engine in any language",
+        description="Write the catalogue's programs with the reference engine's numbers as "
+        "JSON (see docs/ports.md): the same version and seed write the same bytes.",
+    )
+    vectors.add_argument(
+        "-o", "--out", type=Path, metavar="FILE", help="where to write them (default: stdout)"
+    )
+    vectors.add_argument("--seed", type=int, default=0, help="seeds the cases (default: 0)")
+    vectors.add_argument(
+        "--max-examples",
+        type=_positive_int,
+        default=20,
+        metavar="N",
+        help="cases drawn per check besides its first ones (default: 20)",
+    )
+    vectors.set_defaults(func=run_vectors)
+
 
 _SETTABLE = {  # option: (Assignment field, default when neither the file nor the option says)
     "seed": "seed",
@@ -282,6 +318,8 @@ def _settings(args: argparse.Namespace) -> tuple[Assignment, Options]:
             )
     if args.assignment is None:
         chosen = files.Assignment.default()
+        if getattr(args, "nn", None):  # check --nn: the network counts, as a check of its own
+            chosen = replace(chosen, points={**chosen.points, files.NN_CHECK: 1.0})
     else:
         try:
             chosen = files.load(args.assignment)
@@ -354,34 +392,86 @@ def run_check(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     from micrograd.oracle import scoring  # noqa: PLC0415 - needs Hypothesis
+    from micrograd.oracle.assignment import NN_CHECK  # noqa: PLC0415 - needs Hypothesis
     from micrograd.oracle.formats import text  # noqa: PLC0415 - needs Hypothesis
     from micrograd.oracle.runner import LoadError, build_target  # noqa: PLC0415
     from micrograd.oracle.suite import run_suite  # noqa: PLC0415 - needs Hypothesis
+    from micrograd.oracle.targets.stdio import command_target  # noqa: PLC0415 - needs Hypothesis
 
     try:
         chosen, options = _settings(args)
+        command = _port_command(args, chosen)
     except _UsageError as exc:
         return _fail(str(exc))
+    started = time.monotonic()
+    nn, missing = args.nn, args.nn_missing
+    if nn is None and not missing and chosen.nn_file:  # the assignment grades a network
+        nn, missing = _nn_in_submission(args.target, chosen.nn_file)
+    not_run = {NN_CHECK: missing} if missing else None
     try:
-        target = build_target(
-            args.target,
-            args.nn,
-            paths=tuple(args.path),
-            backward=args.backward,
-            leaf_kwargs=args.leaf_kwargs,
-        )
+        if command is not None:
+            target = command_target(command)
+        else:
+            target = build_target(
+                args.target,
+                nn,
+                paths=tuple(args.path),
+                backward=args.backward,
+                leaf_kwargs=args.leaf_kwargs,
+            )
         suite = run_suite(target, options)
     except LoadError as exc:
-        _write_files(args, scoring.grade(chosen, None, str(exc), sandboxed=options.sandbox))
+        seconds = time.monotonic() - started
+        graded = scoring.grade(chosen, None, str(exc), seconds, not_run, sandboxed=options.sandbox)
+        _write_files(args, graded)
         return _fail(str(exc), exc.trace, exc.output)
     except Exception as exc:  # pragma: no cover - a bug of ours; every file is still written
         why = f"the grader failed: {exc!r}"
         _write_files(args, scoring.grade(chosen, None, why, sandboxed=options.sandbox))
         raise
-    graded = scoring.grade(chosen, suite)
+    graded = scoring.grade(chosen, suite, not_run=not_run)
     sys.stdout.write(text.render(graded))
     _write_files(args, graded)
     return EXIT_PASSED if suite.passed else EXIT_FAILED
+
+
+def _port_command(args: argparse.Namespace, chosen: Assignment) -> str | None:
+    """The adapter command of a port (``--cmd``, or the assignment's), or None for Python.
+
+    Raises:
+        _UsageError: If both or neither of a target and a command are given, the
+            assignment's adapter is given again, or ``--nn`` comes with a port.
+    """
+    if args.cmd is not None and chosen.adapter:
+        raise _UsageError(
+            f"--cmd: set by the assignment file {args.assignment} (adapter); leave it out"
+        )
+    command: str | None = args.cmd or (chosen.adapter if args.target is None else None)
+    if (args.target is None) == (command is None):
+        raise _UsageError("give either TARGET (a Python engine) or --cmd COMMAND (a port)")
+    if command is not None and args.nn is not None:
+        raise _UsageError("--nn checks a Python MLP: it does not go with --cmd")
+    return command
+
+
+def _nn_in_submission(spec: str, pattern: str) -> tuple[str | None, str]:
+    """The nn module an assignment grades, found as ``grade`` finds it; or None, and why not.
+
+    It is looked for in the folder ``spec`` names (the Gradescope autograder
+    checks ``/autograder/submission``), else beside the engine's file; a
+    module name has no folder: ``(None, "")``.
+    """
+    from micrograd.oracle.targets import find_nn  # noqa: PLC0415 - with its package
+
+    location = spec if os.path.exists(spec) else spec.rpartition(":")[0]
+    if not location or not os.path.exists(location):
+        return None, ""
+    path = Path(location)
+    folder, engine = (path, None) if path.is_dir() else (path.parent, path)
+    try:
+        return f"{find_nn(folder, pattern, engine)}:MLP", ""
+    except LookupError as exc:
+        return None, str(exc)
 
 
 def _fail(message: str, trace: str = "", output: str = "") -> int:
@@ -416,7 +506,7 @@ def run_gradescope_autograder(args: argparse.Namespace) -> int:
         chosen = (
             files.Assignment.default() if args.assignment is None else files.load(args.assignment)
         )
-        names = autograder.build(args.assignment, chosen, args.out)
+        names = autograder.build(args.assignment, args.out)
     except (files.AssignmentError, LookupError) as exc:
         return _fail(str(exc))
     sys.stdout.write(
@@ -435,4 +525,18 @@ def run_assignment_init(args: argparse.Namespace) -> int:
         return _fail(f"{path} exists; give another name, or --force to overwrite it")
     path.write_text(default_text(), encoding="utf-8")
     sys.stdout.write(f"wrote {path}: every check at one point; edit it, then pass --assignment\n")
+    return EXIT_PASSED
+
+
+def run_vectors(args: argparse.Namespace) -> int:
+    """``micrograd-ref vectors``: write the test vectors to ``--out`` or stdout."""
+    from micrograd.oracle.vectors import to_json, vectors  # noqa: PLC0415 - needs Hypothesis
+
+    text = to_json(vectors(args.seed, args.max_examples))
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_PASSED
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    sys.stdout.write(f"wrote {args.out} ({len(text.encode()) // 1024} KB)\n")
     return EXIT_PASSED

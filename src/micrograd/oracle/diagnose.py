@@ -131,8 +131,10 @@ _WALKS: Final = {
         "remembering the nodes already added"
     ),
     (True, False): (
-        "your gradients are exactly what running the nodes' backward in topological order "
-        "gives, leaves first: run them in reverse, from the root"
+        "your gradients are exactly what running the nodes' backward from the leaves toward "
+        "the root gives: either the loop runs the topological order forwards (loop over "
+        "reversed(topo)), or the order lists a node before its inputs (append a node after "
+        "its children)"
     ),
 }
 

@@ -119,10 +119,20 @@ def grade_networks(
     return "passed", f"{len(nets)} networks agree; assumed {words}", None, layout
 
 
-def reproducer(import_line: str, network: Network, layout: tuple[Activation, Activation]) -> str:
-    """Python that builds the failing network with the student's MLP and prints what to compare."""
+def reproducer(
+    import_line: str,
+    network: Network,
+    layout: tuple[Activation, Activation],
+    *,
+    call: str = "",
+) -> str:
+    """Python that builds the failing network with the student's MLP and prints what to compare.
+
+    ``call`` is the method the network is run with ("" for calling the model itself).
+    """
     want = reference(network, layout)
     x = network["inputs"][0]
+    model = f"model.{call}" if call else "model"
     return "\n".join(
         [
             import_line,
@@ -131,7 +141,7 @@ def reproducer(import_line: str, network: Network, layout: tuple[Activation, Act
             f"params = {network['params']!r}",
             "for p, v in zip(model.parameters(), params):",
             "    p.data = v",
-            f"out = model({x!r})",
+            f"out = {model}({x!r})",
             "out = out[0] if isinstance(out, list) else out",
             "out.backward()",
             f"print(out.data)  # expected {want['outputs'][0]!r} (hidden {layout[0]}, "

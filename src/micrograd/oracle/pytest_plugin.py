@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from micrograd.oracle.assignment import Assignment
     from micrograd.oracle.runner import Target
     from micrograd.oracle.suite import CheckResult, Options, SuiteResult
 
@@ -38,6 +39,10 @@ class _Run:
     results: dict[str, CheckResult] = field(default_factory=dict)
     collected: bool = False
     """Whether pytest collected the engine's file itself (in a folder it walked, or named)."""
+    warning: str = ""
+    """What is wrong with the install that does not stop the run (Karpathy's package beside)."""
+    assignment: Assignment | None = None
+    """The assignment file's settings and points, with ``--micrograd-assignment``."""
 
     @property
     def path(self) -> Path | None:
@@ -52,14 +57,20 @@ class _Run:
         Raises:
             LoadError: If the engine cannot be loaded.
         """
-        from micrograd.oracle.runner import Worker  # noqa: PLC0415 - lazy, see module docstring
+        from micrograd.oracle.runner import LoadError, Worker  # noqa: PLC0415 - lazy, see above
 
-        with Worker(
-            self.target,
-            load_timeout=max(self.options.timeout, 10.0),
-            sandbox=self.options.sandbox,
-        ) as worker:
-            worker.start()
+        options = self.options
+        try:
+            with Worker(
+                self.target,
+                load_timeout=options.load_timeout,
+                more_time=options.more_time(),
+                sandbox=options.sandbox,
+            ) as worker:
+                worker.start()
+        except LoadError as exc:
+            self.load_error = str(exc)  # for the score: no run
+            raise
 
     def result(self, name: str) -> CheckResult | None:
         """The result of check ``name``, running the whole suite on first use (None: not loaded)."""
@@ -193,6 +204,12 @@ def pytest_configure(config: pytest.Config) -> None:
     impl = config.getoption("micrograd_impl")
     if not impl:
         return
+    # Before importing the reference engine: mixed with Karpathy's package, it may be his.
+    from micrograd import install_check  # noqa: PLC0415 - lazy, see module docstring
+
+    finding = install_check.check()
+    if finding is not None and finding.fatal:
+        raise pytest.UsageError(f"--micrograd-impl: {finding.message}")
     from micrograd.oracle.checks import CATALOGUE  # noqa: PLC0415 - lazy, see module docstring
     from micrograd.oracle.runner import LoadError, build_target  # noqa: PLC0415
     from micrograd.oracle.suite import Options  # noqa: PLC0415 - lazy, see module docstring
@@ -218,11 +235,14 @@ def pytest_configure(config: pytest.Config) -> None:
         timeout=_number(config, "micrograd_timeout", float, 0.001),
         require=require,
         strict=bool(config.getoption("micrograd_strict")),
+        timeout_option="--micrograd-timeout",
     )
     path = config.getoption("micrograd_assignment")
+    chosen = None
     if path:
-        target, options = _from_assignment(config, Path(path), target, options)
-    config.stash[_RUN] = _Run(target, options)
+        target, options, chosen = _from_assignment(config, Path(path), target, options)
+    warning = "" if finding is None else finding.message
+    config.stash[_RUN] = _Run(target, options, warning=warning, assignment=chosen)
 
 
 _SET_BY_FILE = {  # option: its default, which the assignment file's value replaces
@@ -237,8 +257,11 @@ _SET_BY_FILE = {  # option: its default, which the assignment file's value repla
 
 def _from_assignment(
     config: pytest.Config, path: Path, target: Target, options: Options
-) -> tuple[Target, Options]:
-    """The run as the assignment file at ``path`` sets it; its settings given too: an error."""
+) -> tuple[Target, Options, Assignment]:
+    """The run as the assignment file at ``path`` sets it, and the file's assignment.
+
+    Its settings given on the command line too are a usage error.
+    """
     from micrograd.oracle import assignment  # noqa: PLC0415 - lazy, see module docstring
 
     given = [o for o, default in _SET_BY_FILE.items() if config.getoption(o) != default]
@@ -258,7 +281,7 @@ def _from_assignment(
         strict=chosen.edge,
         assignment=str(path),
     )
-    return target, options
+    return target, options, chosen
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -291,11 +314,64 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         flags.append(f"--micrograd-nn={target.nn.spec}")
     if not run.options.sandbox and config.getoption("micrograd_sandbox") == "no":
         flags.append("--micrograd-sandbox=no")
-    return [
+    lines = [
         f"micrograd-ref oracle: checking {target.spec}",
         sandbox_line(run.options.sandbox),
         f"reproduce with: {shlex.join(['pytest', *flags])}",
     ]
+    if run.warning:
+        lines.append(f"micrograd-ref: warning: {run.warning}")
+    return lines
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """The score by the assignment file, and what skipped checks cost: skipped is not passed."""
+    run = config.stash.get(_RUN, None)
+    if run is None or (run.suite is None and not run.load_error):
+        return  # nothing of the engine ran: collection only, or every check deselected
+    lines = _score_lines(run)
+    if lines:
+        terminalreporter.write_sep("-", "micrograd-ref score")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+def _score_lines(run: _Run) -> list[str]:
+    """The score and the points lost to missing ops (with an assignment), else the missing ops."""
+    from micrograd.oracle import scoring  # noqa: PLC0415 - lazy, see module docstring
+    from micrograd.oracle.report import plural  # noqa: PLC0415 - lazy, see module docstring
+
+    if run.assignment is None:
+        missing = (
+            []
+            if run.suite is None
+            else [c.name for c in run.suite.counted() if c.status == "unsupported"]
+        )
+        if not missing:
+            return []
+        return [
+            f"skipped, not passed: {plural(len(missing), 'check')} of ops your engine does "
+            f"not have ({', '.join(missing)}), worth 0 points when graded"
+        ]
+    graded = scoring.grade(run.assignment, run.suite, error=run.load_error)
+    line = f"score: {graded.score:g} of {graded.max_score:g} points ({run.options.assignment})"
+    if run.suite is None:
+        return [line + ": the engine could not be loaded"]
+    lines = [line]
+    lost = [s for s in graded.scores if s.status == "unsupported"]
+    if lost:
+        points = sum(s.max_points for s in lost)
+        names = ", ".join(s.name for s in lost)
+        lines.append(f"{points:g} points lost to ops your engine does not have: {names}")
+    unrun = [s for s in graded.scores if s.status == "not_run"]
+    if unrun:
+        lines.append(
+            f"{plural(len(unrun), 'counted check')} did not run here (-k, -m, node ids or no "
+            f"--micrograd-nn), so 0 points: {', '.join(s.name for s in unrun)}"
+        )
+    return lines
 
 
 @pytest.hookimpl(wrapper=True)

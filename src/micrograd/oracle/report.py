@@ -26,6 +26,8 @@ def reproducer(suite: SuiteResult, check: CheckResult) -> str | None:
         "error": "this raises or crashes",
         "failed": "this raises" if raised else "this gives a wrong number",
     }[check.status]
+    if check.got is not None and check.got.get("phase") == "read":
+        note = "the grader cannot read this graph's numbers"
     if check.status != "failed" and check.got is None:
         note += f": {check.message}"
     return render(
@@ -45,7 +47,8 @@ def rerun_command(suite: SuiteResult, check: str | None = None) -> str:
     seed, cases, limits and conventions.
     """
     options, target = suite.options, suite.target
-    words = ["micrograd-ref", "check", target.spec]
+    words = ["micrograd-ref", "check"]
+    words += ["--cmd", target.location] if target.kind == "command" else [target.spec]
     if options.assignment:
         words += ["--assignment", options.assignment]
     else:
@@ -81,6 +84,9 @@ def summary(suite: SuiteResult) -> str:
     counts = suite.counts()
     parts = [f"{n} {status.replace('_', ' ')}" for status, n in counts.items() if n]
     verdict = "PASSED" if suite.passed else "FAILED"
+    missing = counts.get("unsupported", 0)
+    if suite.passed and missing:  # nothing wrong, but not everything there: say so first
+        verdict += f" ({plural(missing, 'op')} missing)"
     checks = plural(len(suite.counted()), "check")
     line = f"{verdict}: {checks}, {', '.join(parts)} in {suite.seconds:.1f} s"
     edge = suite.edge()

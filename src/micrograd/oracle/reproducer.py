@@ -1,18 +1,25 @@
-"""Reproducers: a failing program as a few lines of Python, with the expected numbers beside."""
+"""Reproducers: a failing program as a few lines of Python, with the expected numbers beside.
+
+For a port graded over stdio, the program as its adapter receives it, then
+the same lines as pseudo-code to translate.
+"""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from typing import Any
 
 from micrograd.oracle.compare import Tolerance, register_name
 from micrograd.oracle.runner import Target
+from micrograd.oracle.targets.stdio import wire
 
 __all__ = ["render"]
 
 Program = dict[str, Any]
 
 _MIN_REPEATS = 4  # a step repeated at least this often becomes a for loop
+_MAX_JSON = 600  # a port's program longer than this, as JSON, is left to the JSON report
 
 
 def _pattern(instruction: list[Any], previous: int) -> tuple[Any, ...] | None:
@@ -91,6 +98,18 @@ def _lines(program: Program, target: Target, stop: int | None) -> tuple[list[str
     return lines, names
 
 
+def _port_header(program: Program) -> list[str]:
+    """For a port: the program as its adapter receives it, then the pseudo-code's title."""
+    sent = json.dumps(wire(program))
+    if len(sent) > _MAX_JSON:
+        sent = f"({len(program['ops'])} instructions: in the report that --json writes)"
+    return [
+        "# the program, as your adapter receives it:",
+        f"# {sent}",
+        "# in pseudo-code, to write with your engine:",
+    ]
+
+
 def render(
     target: Target,
     program: Program,
@@ -112,7 +131,8 @@ def render(
         note: A comment for the first line.
     """
     header = [f"# {line}" for line in textwrap.wrap(note, 78)]
-    header += target.import_line().splitlines()
+    port = target.kind == "command"
+    header += _port_header(program) if port else target.import_line().splitlines()
     error = got.get("error") if got else None
     stop = None
     if error and got is not None and got.get("phase") == "forward":
@@ -123,6 +143,12 @@ def render(
         return "\n".join([*header, "", *lines])
     root = names[-1]
     backward = [target.backward_call(root)] * program.get("backward_calls", 1)
+    if error and got is not None and got.get("phase") == "read":
+        # Nothing of theirs raised: the grader could not read a number from their nodes.
+        reads = [f"{root}.data", *(f"{names[i]}.grad" for i in range(len(program["leaves"])))]
+        shown = [f'print("{text} =", repr({text}))' for text in reads]
+        shown[0] += f"  # the grader reads these as numbers: {error}"
+        return "\n".join([*header, "", *lines, *backward, *shown])
     if error:
         backward[-1] += f"  # raises {error}"
     out = [*header, "", *lines, *backward]
@@ -138,8 +164,10 @@ def render(
     for i in range(n_leaves):
         quantities.append((f"{names[i]}.grad", want["grads"][i], got["grads"][i] if got else None))
     for text, w, g in quantities:
-        line = f'print("{text} =", {text}, "expected", {w!r})'
-        if g is not None and not tolerance.close(g, w):
-            line += "  # <-- wrong"
+        wrong = g is not None and not tolerance.close(g, w)
+        if port:
+            line = f"{text}  # expected {w!r}" + (f", yours {g!r}  <-- wrong" if wrong else "")
+        else:
+            line = f'print("{text} =", {text}, "expected", {w!r})' + ("  # <-- wrong" * wrong)
         out.append(line)
     return "\n".join(out)

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -100,7 +101,8 @@ class Target:
     location: str
     """The file's absolute path, or the module's dotted name."""
     kind: str
-    """``"path"`` or ``"module"``."""
+    """``"path"``, ``"module"`` or ``"command"`` (an adapter over stdio, see
+    :mod:`micrograd.oracle.targets.stdio`; its location is the command)."""
     class_name: str = "Value"
     """The class to grade."""
     paths: tuple[str, ...] = field(default=())
@@ -122,6 +124,8 @@ class Target:
 
     def describe(self) -> str:
         """Where the engine comes from, for the report's header (notebooks: which cells ran)."""
+        if self.kind == "command":
+            return f"--cmd {shlex.quote(self.location)}"
         if self.notebook is None:
             return self.spec
         cells = self.notebook.cells_run
@@ -160,12 +164,21 @@ class Target:
             return f"# in a new cell after code cell {last} of {Path(self.notebook_path).name}"
         if self.kind == "module":
             return f"from {self.location} import {name}"
-        module, folder = self.module or Path(self.location).stem, Path(self.location).parent
-        if not (folder / "__init__.py").is_file():  # no package to import it through: a
-            module = Path(self.location).stem  # namespace package loses to an installed one
-        for _ in range(module.count(".")):
-            folder = folder.parent
-        return f"import sys; sys.path.insert(0, {str(folder)!r})\nfrom {module} import {name}"
+        module = self.module or Path(self.location).stem
+        packages = module.split(".")[:-1]
+        root = Path(self.location).parents[len(packages)]
+        lines = [f"import sys; sys.path.insert(0, {str(root)!r})"]
+        for depth in range(1, len(packages) + 1):
+            package, folder = ".".join(packages[:depth]), root.joinpath(*packages[:depth])
+            if (folder / "__init__.py").is_file():
+                continue
+            # A folder without __init__.py loses to an installed package of the same name
+            # (micrograd-ref's own, when it is called micrograd): make it the package.
+            if len(lines) == 1:
+                lines[0] = lines[0].replace("import sys;", "import sys, types;")
+            lines.append(f"package = sys.modules[{package!r}] = types.ModuleType({package!r})")
+            lines.append(f"package.__path__ = [{str(folder)!r}]  # your folder {folder.name}/")
+        return "\n".join([*lines, f"from {module} import {name}"])
 
     def leaf(self, number: str) -> str:
         """The Python expression making a leaf of ``number``, as the reproducers write it."""
@@ -466,11 +479,14 @@ class Worker:
         load_timeout: float = 10.0,
         memory_bytes: int = DEFAULT_MEMORY_BYTES,
         recursion_limit: int = 1000,
+        more_time: str = "give --timeout more seconds",
         sandbox: bool = False,
         sandbox_root: str = "",
     ) -> None:
         self.target = target
         self.load_timeout = load_timeout
+        self.more_time = more_time
+        """How the user gives a slow import more time on their route, for the load error."""
         self.memory_bytes = memory_bytes
         self.recursion_limit = recursion_limit
         self.sandbox = sandbox
@@ -485,6 +501,8 @@ class Worker:
         """The parameters the graded class's constructor takes, once loaded."""
         self.backward_is_function = False
         """Whether the engine backpropagates with a module function, once loaded."""
+        self.methods: frozenset[str] | None = None
+        """The op methods the graded class has (see ``worker.methods_of``), once loaded."""
         self.placeholders: list[str] = []
         """Packages the engine imported that are not installed here, given placeholders."""
         self.skipped_cells: list[tuple[int, str]] = []
@@ -577,7 +595,7 @@ class Worker:
             raise LoadError(
                 f"{self.target.spec}: importing it took longer than {self.load_timeout:g} s. "
                 "Code at the top level of the file (a training loop, plots, input()) runs on "
-                'import: put it under `if __name__ == "__main__":`, or raise --timeout'
+                f'import: put it under `if __name__ == "__main__":`, or {self.more_time}'
             ) from exc
         except WorkerCrashed as exc:
             raise LoadError(f"{self.target.spec}: the import crashed Python: {exc}") from exc
@@ -593,6 +611,7 @@ class Worker:
             )
         self.loaded_class = str(reply["ready"])
         self.init_parameters = [str(p) for p in reply.get("init_parameters", [])]
+        self.methods = frozenset(str(m) for m in reply.get("methods", []))
         self.backward_is_function = bool(reply.get("backward_is_function", False))
         self.placeholders = [str(name) for name in reply.get("placeholders", [])]
         self.skipped_cells = [(int(n), str(why)) for n, why in reply.get("skipped_cells", [])]

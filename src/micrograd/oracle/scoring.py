@@ -8,6 +8,7 @@ total, so scores compare across students. Each check's score says why.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from micrograd.oracle.assignment import Assignment
@@ -75,19 +76,25 @@ def grade(
     assignment: Assignment,
     suite: SuiteResult | None,
     error: str = "",
+    seconds: float = 0.0,
+    not_run: Mapping[str, str] | None = None,
     *,
     sandboxed: bool | None = None,
 ) -> Graded:
     """Score ``suite`` (or a submission that did not load, with ``error``) by ``assignment``.
 
+    ``seconds`` is the time spent on a submission that did not load (a run has
+    its own); ``not_run`` says why a check did not run (``nn_mlp``: no
+    ``nn.py`` found), where the reason is not ``error`` or plain "not run".
     ``sandboxed`` defaults to the suite's option (False without a suite).
     """
     results = {} if suite is None else {r.name: r for r in suite.checks}
+    why_not = {} if not_run is None else not_run
     scores = []
     for name, worth in assignment.counted().items():
         result = results.get(name)
         if result is None:
-            reason = error or "not run"
+            reason = error or why_not.get(name, "not run")
             scores.append(CheckScore(name, 0.0, worth, "not_run", reason))
             continue
         earned = worth if result.status == "passed" else 0.0
@@ -95,7 +102,8 @@ def grade(
         if result.status == "not_graded" and suite is not None and suite.cause is not None:
             reason = f"not graded: {suite.cause.message}"
         scores.append(CheckScore(name, earned, worth, result.status, reason, result))
-    seconds = 0.0 if suite is None else suite.seconds
+    if suite is not None:
+        seconds = suite.seconds
     if sandboxed is None:
         sandboxed = suite is not None and suite.options.sandbox
     return Graded(assignment, suite, error, scores, seconds, sandboxed)

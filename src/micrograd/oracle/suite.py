@@ -39,17 +39,20 @@ from micrograd.oracle.compare import (
 from micrograd.oracle.determinism import seed_only
 from micrograd.oracle.diagnose import Finding, diagnose
 from micrograd.oracle.runner import LoadError, Target, Worker, WorkerCrashed, WorkerTimeout
-from micrograd.oracle.worker import operands
+from micrograd.oracle.targets.stdio import StdioWorker, port_wording
+from micrograd.oracle.worker import method_for, operands
 
-__all__ = ["STATUSES", "CheckResult", "Options", "SuiteResult", "run_suite"]
+__all__ = ["STATUSES", "CheckResult", "Options", "SuiteResult", "draw", "run_suite"]
 
 Program = dict[str, Any]
 
 STATUSES: Final = ("passed", "failed", "error", "timeout", "unsupported", "not_graded")
 """Every status a check can end with. ``not_graded``: something it depends on is broken."""
 
-_UNSUPPORTED_ERRORS: Final = frozenset({"TypeError", "NotImplementedError", "AssertionError"})
+_UNSUPPORTED_ERRORS: Final = frozenset({"NotImplementedError", "AssertionError"})
 _NUMBER_READ_AS_VALUE: Final = re.compile(r"'(int|float)' object has no attribute")
+_OPERAND_REFUSED: Final = re.compile(r"unsupported operand type|bad operand type")
+_RAISED_IN: Final = re.compile(r", in (\w+)\n")
 _BATCH: Final = 64
 _PER_DRAW: Final = 10  # programs per Hypothesis example: its overhead is per example
 _PHASES: Final = {
@@ -94,11 +97,26 @@ class Options:
     """Count the edge group: its failures fail the run."""
     assignment: str = ""
     """The assignment file these options come from ("" for none), for the rerun line."""
+    timeout_option: str = "--timeout"
+    """The option that sets :attr:`timeout` where the user runs the checks, for advice."""
     sandbox: bool = False
     """Run the engine's process in bubblewrap (:mod:`micrograd.oracle.targets.sandbox`)."""
     sandbox_root: str = ""
     """The submission's folder or file, the only one of its paths the sandbox shows ("": its
     engine's folders)."""
+
+    @property
+    def load_timeout(self) -> float:
+        """Seconds the engine's import may take: :attr:`timeout`, and at least 10."""
+        return max(self.timeout, 10.0)
+
+    def more_time(self) -> str:
+        """How to give a slow import more time: the assignment's ``timeout``, or the option's."""
+        if self.assignment:
+            return (
+                f"set timeout above {self.load_timeout:g} in the assignment file {self.assignment}"
+            )
+        return f"give {self.timeout_option} more than {self.load_timeout:g} seconds"
 
 
 @dataclass
@@ -190,7 +208,7 @@ class _OutOfTime(Exception):
     """The check's time budget ran out."""
 
 
-def _draw(strategy: SearchStrategy[Program], options: Options) -> list[Program]:
+def draw(strategy: SearchStrategy[Program], options: Options) -> list[Program]:
     """``max_examples`` programs drawn by Hypothesis from ``seed``, no student code involved.
 
     Each Hypothesis example is a list of programs, since Hypothesis's cost is
@@ -322,6 +340,12 @@ class _Grader:
                 message = f"with its input used twice, {message}"
             elif program.get("nested"):
                 message = f"applied to its own result, {message}"
+            if got.get("narrow"):
+                message += (
+                    f"; your numbers are {got['narrow']}, which keeps too few digits for a "
+                    f"relative tolerance of {self.options.tolerance.rel_tol:g}: compute in "
+                    "Python floats or numpy.float64"
+                )
         if not witnesses_agree(
             program, want, self.options.tolerance, use_torch=self.options.use_torch
         ):
@@ -331,6 +355,8 @@ class _Grader:
         finding = self._confirmed(diagnose(program, want, got, self.options.tolerance))
         if finding is not None:
             message = finding.message
+            if self.worker.target.kind == "command":
+                message = port_wording(message)
         failure = self.result(status, message, program, want=want, got=got, found=found)
         if finding is not None:
             failure.diagnosis = re.sub(r"[-+.\de]+", "#", finding.message)
@@ -518,14 +544,12 @@ def _run_check(
     (got,) = grader.run([probe], timeout=PROBE_TIMEOUT)
     if check.kind == "op" and _absent(got, probe):
         status = "failed" if check.name in options.require else "unsupported"
-        if "missing" in got:
+        if "missing" in got and grader.worker.target.kind == "command":
+            why = got["error"]
+        elif "missing" in got:
             why = f"{grader.worker.target.class_name} has no {got['missing']}"
         elif got["exc_type"] == "AttributeError":
-            why = (
-                f"it takes no plain numbers: raised {got['error']} on the simplest inputs "
-                f"(to take them, wrap: other = other if isinstance(other, "
-                f"{grader.worker.target.class_name}) else {grader.worker.target.class_name}(other))"
-            )
+            why = _number_advice(got, grader.worker.target.class_name)
         else:
             why = f"raised {got['error']} on the simplest inputs"
         result = grader.result(status, why, probe)
@@ -537,7 +561,7 @@ def _run_check(
     if failure is not None:
         return failure
     started = time.monotonic()
-    programs = first[1:] + _draw(strategy, options)
+    programs = first[1:] + draw(strategy, options)
     grader.deadline += time.monotonic() - started  # drawing is the grader's time too
     for start in range(0, len(programs), _BATCH):
         batch = programs[start : start + _BATCH]
@@ -555,11 +579,29 @@ def _run_check(
     return grader.result("passed", message)
 
 
+def _number_advice(got: dict[str, Any], class_name: str) -> str:
+    """Why a form with a plain number is unsupported, and the change that would take numbers.
+
+    The change depends on the method that read the number as a Value: an
+    exponent is used as it is (``self.data ** other``), an operand is wrapped.
+    """
+    frames = _RAISED_IN.findall(got.get("trace", ""))
+    method = frames[-1] if frames else ""  # the innermost frame: where it was raised
+    where = f" in {method}" if method else ""
+    if method in ("__pow__", "__rpow__"):
+        fix = "a number exponent has no .data: use it as it is, as in self.data ** other"
+    else:
+        fix = f"to take them, wrap: other = other if isinstance(other, {class_name}) else "
+        fix += f"{class_name}(other)"
+    return f"it takes no plain numbers: raised {got['error']}{where} on the simplest inputs ({fix})"
+
+
 def _absent(got: dict[str, Any], probe: Program) -> bool:
     """Whether the probe's result means the op is not there at all.
 
-    Besides a missing method and the errors of :data:`_UNSUPPORTED_ERRORS`, an
-    op with a number operand (``a + 2``, ``2 * a``) that reads the number as
+    Besides a missing method, the errors of :data:`_UNSUPPORTED_ERRORS` and a
+    ``TypeError`` from Python's operator dispatch (or naming the operand types
+    refused), an op with a number operand (``a + 2``, ``2 * a``) that reads the number as
     a Value (``'int' object has no attribute 'data'``) does not take numbers:
     the lecture's engine before it wraps them.
     """
@@ -569,6 +611,11 @@ def _absent(got: dict[str, Any], probe: Program) -> bool:
         return False
     if got["exc_type"] in _UNSUPPORTED_ERRORS:
         return True
+    if got["exc_type"] == "TypeError":
+        # Python's operator dispatch refusing the operands (no __rtruediv__, NotImplemented)
+        # means the op is not there; any other TypeError raised in the student's own code is
+        # a bug in it ('NoneType' object is not iterable), not a choice.
+        return not got.get("trace") or _OPERAND_REFUSED.search(got["error"]) is not None
     number_operand = probe["ops"][0][0] in ("lnum", "rnum")
     return (
         number_operand
@@ -589,9 +636,11 @@ def run_suite(target: Target, options: Options) -> SuiteResult:
         LoadError: If the engine cannot be loaded.
     """
     started = time.monotonic()
-    with Worker(
+    kind = StdioWorker if target.kind == "command" else Worker
+    with kind(
         target,
-        load_timeout=max(options.timeout, 10.0),
+        load_timeout=options.load_timeout,
+        more_time=options.more_time(),
         sandbox=options.sandbox,
         sandbox_root=options.sandbox_root,
     ) as worker:
@@ -620,12 +669,18 @@ def _each(worker: Worker, options: Options) -> tuple[list[CheckResult], CheckRes
     wanted = closure(options.only) if options.only else None
     passed: set[str] = set()
     results: list[CheckResult] = []
-    causes = _Causes(worker)
+    causes = _Causes(worker, options.tolerance)
     for check in CATALOGUE:
         if wanted is not None and check.name not in wanted:
             continue
         if causes.found is not None:
-            results.append(causes.not_graded(check.name, check.op))
+            missing = _missing_method(check, worker, passed)
+            if missing is None:
+                results.append(causes.not_graded(check.name, check.op))
+            else:  # an op the class does not have is missing whatever backward() does
+                status = "failed" if check.name in options.require else "unsupported"
+                why = f"{worker.target.class_name} has no {missing}"
+                results.append(CheckResult(check.name, check.op, status, why))
             continue
         usable = passed if check.kind == "op" else passed - _shared_code(results)
         try:
@@ -655,6 +710,15 @@ def _each(worker: Worker, options: Options) -> tuple[list[CheckResult], CheckRes
     if worker.target.nn is not None and (not options.only or "nn_mlp" in options.only):
         results.append(_run_nn(worker, options))
     return results, causes.found
+
+
+def _missing_method(check: Check, worker: Worker, passed: Collection[str]) -> str | None:
+    """The method an op check's probe calls that the class lacks, or None (graph checks too)."""
+    first = first_cases(check, passed) if check.kind == "op" else []
+    if not first or worker.methods is None:
+        return None
+    needed = (method_for(instruction) for instruction in first[0]["ops"])
+    return next((name for name in needed if name not in worker.methods), None)
 
 
 def _recursion_depth(worker: Worker, options: Options) -> str | None:
@@ -700,8 +764,9 @@ class _Causes:
     root cause even while other checks pass.
     """
 
-    def __init__(self, worker: Worker) -> None:
+    def __init__(self, worker: Worker, tolerance: Tolerance) -> None:
         self.worker = worker
+        self.tolerance = tolerance
         self.found: CheckResult | None = None
         self.short = ""
         self.seen: list[tuple[str, str]] = []  # (rule, signature) of op checks graded so far
@@ -727,8 +792,25 @@ class _Causes:
         return None
 
     def shares(self, result: CheckResult) -> bool:
-        """Whether ``result`` failed in the way of the root cause."""
-        return result.name == "root_seed" or self.signature(result) == self.kind
+        """Whether ``result`` failed in the way of the root cause.
+
+        Once the walk is known to be backward()'s, it also accounts for any
+        failure whose values were right and gradients wrong: such a failure
+        may be the walk's alone (the student's ``a - b`` is ``a + (-b)``, a
+        graph the reference's cannot replay), so it is graded after the fix.
+        """
+        if result.name == "root_seed" or self.signature(result) == self.kind:
+            return True
+        got, want = result.got or {}, result.want or {}
+        return (
+            self.kind.startswith("walk")
+            and result.status == "failed"
+            and "data" in got
+            and "data" in want
+            and all(
+                self.tolerance.close(g, w) for g, w in zip(got["data"], want["data"], strict=True)
+            )
+        )
 
     def add(self, check: Check, result: CheckResult) -> bool:
         """Note one check's result; True when it completes the evidence of a root cause."""
@@ -753,19 +835,22 @@ class _Causes:
 
     def _describe(self, example: CheckResult) -> CheckResult:
         seed = self.seed
+        takes = "requires_grad" in self.worker.init_parameters and not any(
+            key == "requires_grad" for key, _ in self.worker.target.leaf_kwargs
+        )
+        hint = (
+            f"Your {self.worker.target.class_name} takes requires_grad: if leaves need it, "
+            "rerun with --leaf-kwargs requires_grad=True"
+        )
         if self.kind == "hang":
             self.short = "backward() hangs"
             what = "backward() never returns: every check so far hangs on its first, smallest graph"
         elif self.kind == "unchanged":
-            takes = "requires_grad" in self.worker.init_parameters and not any(
-                key == "requires_grad" for key, _ in self.worker.target.leaf_kwargs
-            )
             if takes:  # the likelier reading: leaves made without it are constants
                 self.short = "no leaf got a gradient"
                 what = (
                     "backward() changed no gradient: every leaf's grad is what it was before. "
-                    f"Your {self.worker.target.class_name} takes requires_grad: if leaves need "
-                    "it, rerun with --leaf-kwargs requires_grad=True"
+                    + hint
                 )
             elif seed is not None and seed.status != "passed":
                 self.short = "backward() does not seed the root's grad"
@@ -781,10 +866,12 @@ class _Causes:
         elif self.kind.startswith("cannot be read"):
             self.short = "the grader cannot read .data or .grad"
             error = (example.got or {}).get("error", example.message)
+            held = re.search(r"it holds (\w+)", error)
             what = (
                 f"every check fails reading the numbers: {error}. The grader reads "
                 "v.data and v.grad: if yours are named otherwise, add for example "
-                "`data = property(lambda self: self.value)` to the class"
+                f"`data = property(lambda self: self.{held.group(1) if held else 'value'})` "
+                "to the class"
             )
         elif self.kind.startswith("walk"):
             self.short = "backward() walks the graph wrongly"
@@ -792,6 +879,8 @@ class _Causes:
         else:
             self.short = f"backward() {self.kind}"
             what = f"backward() {self.kind} on every graph: {example.message}"
+            if takes:  # a PyTorch-like engine refusing leaves that do not require grad
+                what += f". {hint}"
         return replace(example, name="backward", op="backward()", message=what)
 
     def not_graded(self, name: str, op: str) -> CheckResult:
@@ -822,6 +911,7 @@ def _run_nn(worker: Worker, options: Options) -> CheckResult:
         result.cases = len(nets)
         if failing is not None:
             line = worker.target.nn.import_line()
-            result.reproducer = nn_check.reproducer(line, failing, layout)
+            call = next((str(r.get("call", "")) for r in results if "outputs" in r), "")
+            result.reproducer = nn_check.reproducer(line, failing, layout, call=call)
     result.seconds = time.monotonic() - started
     return result

@@ -83,6 +83,12 @@ def method_for(instruction: Sequence[Any]) -> str:
     return f"{prefix}{_DUNDER[name]}__"
 
 
+def methods_of(cls: type) -> list[str]:
+    """The methods of ``cls`` that the checks' programs may call, sorted."""
+    names = [f"__{prefix}{dunder}__" for dunder in _DUNDER.values() for prefix in ("", "r")]
+    return sorted(n for n in (*names, "__neg__", *METHODS) if callable(getattr(cls, n, None)))
+
+
 def operands(instruction: Sequence[Any]) -> list[int]:
     """The registers an instruction reads (``["bin", "*", 0, 0]`` reads register 0 twice)."""
     kind = instruction[0]
@@ -103,10 +109,11 @@ def missing_method(cls: type, program: Program) -> str | None:
 def _missing(name: str, program: Program) -> Result:
     """The result of a program that needs method ``name``, which the class lacks."""
     calls = [method_for(instruction) for instruction in program["ops"]]
+    operator_method = name.startswith("__")  # Python then refuses the operands: a TypeError
     return {
         "missing": name,
-        "error": f"AttributeError: Value has no {name}",
-        "exc_type": "AttributeError",
+        "error": f"{'TypeError' if operator_method else 'AttributeError'}: Value has no {name}",
+        "exc_type": "TypeError" if operator_method else "AttributeError",
         "phase": "forward",
         "step": len(program["leaves"]) + calls.index(name),
         "trace": "",
@@ -177,6 +184,7 @@ def evaluate(
         data = [_as_float(node, "data") for node in registers]
         grads = [_grad(node) for node in registers[:n]]
         root_grad = _grad(registers[-1]) if program.get("root_grad") else None
+        narrow = _narrow_type(registers[-1])
     except _CAUGHT as caught:
         exc: BaseException = caught
         if isinstance(caught, _Progress):
@@ -188,7 +196,21 @@ def evaluate(
             "step": step,
             "trace": _student_trace(exc),
         }
-    return {"data": data, "grads": grads, "root_grad": root_grad, "grads_before": before}
+    result: Result = {"data": data, "grads": grads, "root_grad": root_grad, "grads_before": before}
+    if narrow:
+        result["narrow"] = narrow
+    return result
+
+
+def _narrow_type(node: Any) -> str:
+    """The name of ``node.data``'s type when it holds fewer digits than a float ("" if not).
+
+    NumPy's float32 and float16 keep about 7 and 3 digits: a right formula
+    then misses the grader's tolerance, and the report should say why.
+    """
+    kind = type(node.data)
+    itemsize = getattr(node.data, "itemsize", 8) if kind.__module__ == "numpy" else 8
+    return f"numpy.{kind.__name__}" if isinstance(itemsize, int) and itemsize < 8 else ""
 
 
 class _Progress(Exception):
@@ -684,6 +706,7 @@ def serve(config: dict[str, Any], receive: Callable[[], Any], send: Callable[[An
         {
             "ready": f"{cls.__module__}.{cls.__qualname__}",
             "init_parameters": _init_names(cls),
+            "methods": methods_of(cls),
             "backward_is_function": not isinstance(backward, operator.methodcaller),
             "placeholders": sorted(stubs.used) + (["micrograd"] if _blocker().used else []),
             "skipped_cells": SKIPPED_CELLS,
@@ -734,6 +757,9 @@ def run_network(
         cls = _nn_class(nn["target"], nn["kind"], nn["class_name"], nn.get("module", ""))
         phase = "build"  # an MLP built another way than the lecture's cannot be compared
         model = cls(network["nin"], network["nouts"])
+        forward = model if callable(model) else getattr(model, "forward", None)
+        if not callable(forward):
+            raise TypeError(f"{type(model).__name__} objects can be neither called nor forward()ed")
         params = list(model.parameters())
         if len(params) != len(network["params"]):
             raise LookupError(
@@ -758,7 +784,7 @@ def run_network(
             phase = "forward"
             for p in params:
                 p.grad = 0.0
-            out = model(list(x))
+            out = forward(list(x))
             if isinstance(out, (list, tuple)):
                 (out,) = out
             phase = "backward"
@@ -771,7 +797,7 @@ def run_network(
         if isinstance(exc, ReferenceRefused):
             error = f"ImportError: the {nn['class_name']} is built on {exc}"
         return {"error": error, "exc_type": type(exc).__name__, "phase": phase}
-    return {"outputs": outputs, "grads": grads}
+    return {"outputs": outputs, "grads": grads, "call": "" if forward is model else "forward"}
 
 
 @functools.cache

@@ -63,6 +63,7 @@ def _report(suite: SuiteResult) -> dict[str, Any]:
                 "status": c.status,
                 "message": c.message,
                 "reproducer": reproducer(suite, c),
+                "program": None if reproducer(suite, c) is None else c.program,
                 "cases": c.cases,
                 "not_graded": c.excluded,
                 "mismatches": [

@@ -90,7 +90,9 @@ def render(graded: Graded) -> str:
         lines += ["", *_code(suite, suite.cause), ""]
         lines += [*_wrap("The checks it breaks are marked 'not graded'."), ""]
     lines += _rows(suite)
-    lines += ["", summary(suite), _score(graded)]
+    lines.append("")
+    for line in (*summary(suite).splitlines(), _score(graded)):
+        lines += _wrap(line, 4)
     for check in suite.checks:
         code = _code(suite, check)
         if not code:
@@ -110,6 +112,9 @@ def _score(graded: Graded) -> str:
         line += f" ({graded.assignment.source})"
     if missing:
         line += f"; {missing:g} of the {lost:g} lost are ops your engine does not have"
+    for score in graded.scores:
+        if score.status == "not_run" and score.reason != "not run":
+            line += f"; {score.name} scores 0: {score.reason}"
     return line
 
 

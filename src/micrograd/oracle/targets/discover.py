@@ -116,6 +116,35 @@ def find_engine(folder: Path, class_name: str = "Value") -> Path:
     )
 
 
+def find_nn(folder: Path, pattern: str = "nn.py", engine: Path | None = None) -> Path:
+    """The neural-network module of a submission folder, found as :func:`find_engine` finds one.
+
+    It is the one file matching ``pattern`` (a name or a glob) in ``folder``;
+    for a name, failing that, the file of that name beside ``engine``, else
+    ``folder/micrograd/<name>`` (Karpathy's layout).
+
+    Raises:
+        LookupError: If there is none, or a glob matches several files; the
+            message names the places looked at, or the files.
+    """
+    found = sorted(path for path in folder.glob(pattern) if path.is_file())
+    if len(found) > 1:
+        names = ", ".join(path.relative_to(folder).as_posix() for path in found[:5])
+        raise LookupError(f"several files match {pattern}: {names}")
+    places = [*found]
+    if not any(ch in pattern for ch in "*?["):
+        places += [] if engine is None else [engine.parent / pattern]
+        places.append(folder / "micrograd" / pattern)
+    for place in places:
+        if place.is_file():
+            return place
+    looked = dict.fromkeys(  # in order, each once: the engine's folder may be one of the others
+        Path(os.path.relpath(place.resolve(), folder.resolve())).as_posix()
+        for place in [folder / pattern, *places]
+    )
+    raise LookupError(f"no {pattern} found in the submission (looked for {', '.join(looked)})")
+
+
 def _relative_depth(path: Path) -> int:
     """How many folders up the file's deepest relative import goes: 1 for ``from . import x``."""
     levels = (n.level for t in _trees(path) for n in ast.walk(t) if isinstance(n, ast.ImportFrom))

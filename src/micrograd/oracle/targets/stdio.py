@@ -1,0 +1,377 @@
+"""An engine in any language, driven over its adapter's stdin and stdout with JSON lines.
+
+The grader starts the adapter command and reads one line from it, the hello::
+
+    {"hello": "micrograd-adapter", "protocol": 1, "engine": "micrograd.js",
+     "ops": ["add", "add_number", "radd", "mul", "tanh", ...]}
+
+``ops`` names the op forms the port has (see :data:`micrograd.oracle.vectors.OPS`);
+a program needing another is not sent: its check is unsupported. Then, for
+each batch, the grader writes one line ``{"programs": [...]}`` (programs in
+the oracle's own form, see :mod:`micrograd.oracle.worker`) and the adapter
+answers one line ``{"results": [...]}``, one per program::
+
+    {"data": [...every register...], "grads": [...every leaf...], "root_grad": g}
+    {"error": "the port's own message", "phase": "forward", "step": 3}
+
+Numbers JSON has none for are the strings ``"nan"``, ``"inf"``, ``"-inf"`` (or
+null, read as nan). Lines the adapter prints that do not start with ``{`` are
+the port's output, kept like a Python engine's prints. A hang is killed at
+the check's timeout and a crash reported; the next request starts the
+command again. Closing its stdin tells the adapter to exit. The protocol is
+documented in ``docs/ports.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+import select
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from typing import Any, Final
+
+from micrograd.oracle.runner import LoadError, Target, Worker, WorkerCrashed, WorkerTimeout
+
+__all__ = ["PROTOCOL", "StdioWorker", "command_target", "port_wording", "wire"]
+
+PROTOCOL: Final = 1
+"""The version of the protocol; the adapter's hello must name it."""
+
+_PHASES: Final = frozenset({"forward", "backward", "read"})
+_OUTPUT_CAP: Final = 4000
+LINE_CAP = 64 * 1024**2
+"""The longest line the grader reads from an adapter; a longer one breaks the protocol."""
+_LIMITS: Final = 'ulimit -c 0; ulimit -f 131072; exec "$@"'
+"""How the command is started, by ``sh``: no core dumps, no file over 64 MB (its stderr)."""
+
+
+def command_target(command: str) -> Target:
+    """The target of ``check --cmd COMMAND``: an adapter command, run from the current folder.
+
+    Raises:
+        LoadError: If the command is empty or cannot be split into words.
+    """
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        raise LoadError(f"--cmd {command!r}: {exc}") from exc
+    if not words:
+        raise LoadError("--cmd: the command is empty")
+    return Target(command, command, "command")
+
+
+def wire(program: dict[str, Any]) -> dict[str, Any]:
+    """``program`` as an adapter receives it (and as the vectors hold it).
+
+    Always these four keys, in this order, so that an adapter in C can read
+    them without looking at their names: ``leaves``, ``ops``,
+    ``backward_calls``, ``root_grad``.
+    """
+    return {
+        "leaves": program["leaves"],
+        "ops": program["ops"],
+        "backward_calls": program.get("backward_calls", 1),
+        "root_grad": bool(program.get("root_grad")),
+    }
+
+
+_SWAPPED: Final = re.compile(
+    r"(__r\w+__)\(self, other\) is called for `([^`]*)` with other = ([^,]*), so it must "
+    r"compute other (\S+) self"
+)
+_DUNDER: Final = re.compile(r"__(r?)(add|sub|mul|truediv|pow|neg)__")
+
+
+def port_wording(message: str) -> str:
+    """A diagnosis said of a port: op forms (``rsub``, ``add``) for ``__rsub__``, ``__add__``."""
+
+    def form(match: re.Match[str]) -> str:
+        return match.group(1) + ("div" if match.group(2) == "truediv" else match.group(2))
+
+    swapped = r"the reflected form (\1) must compute \3 \4 a, with the number on the left"
+    message = _SWAPPED.sub(swapped, message)
+    return _DUNDER.sub(form, message)
+
+
+def _number(x: Any) -> float:  # noqa: ANN401 - whatever JSON the adapter sent
+    """A number of the adapter's answer: a JSON number, "nan", "inf", "-inf", or null (nan)."""
+    if x is None:
+        return math.nan
+    return float(x)
+
+
+class StdioWorker(Worker):
+    """A :class:`~micrograd.oracle.runner.Worker` whose engine is an adapter command.
+
+    The suite drives it unchanged: :meth:`request` runs programs and raises
+    :class:`~micrograd.oracle.runner.WorkerTimeout` or
+    :class:`~micrograd.oracle.runner.WorkerCrashed`; a later request restarts the command.
+    """
+
+    def __init__(self, target: Target, *, load_timeout: float = 10.0, **_: Any) -> None:  # noqa: ANN401 - Worker's limits, which a command does not take
+        super().__init__(target, load_timeout=load_timeout)
+        self.ops: frozenset[str] = frozenset()
+        """The op forms the adapter says its port has."""
+        self._popen: subprocess.Popen[bytes] | None = None
+        self._buffer = b""
+        self._output: list[str] = []
+        self._kept = 0
+
+    def __enter__(self) -> StdioWorker:
+        return self
+
+    @property
+    def alive(self) -> bool:
+        """Whether the command is running."""
+        return self._popen is not None
+
+    def start(self) -> None:
+        """Start the command and read its hello.
+
+        Raises:
+            LoadError: If it cannot start, dies or says no hello within ``load_timeout``, or
+                its hello is not the protocol's.
+        """
+        from micrograd.oracle.vectors import OPS  # noqa: PLC0415 - vectors imports the suite
+
+        self.close()
+        words = shlex.split(self.target.location)
+        if shutil.which(words[0]) is None:
+            raise LoadError(
+                f"--cmd {self.target.location}: cannot start it: no program {words[0]!r} "
+                "(a name on PATH, or a path to an executable file)"
+            )
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the command
+        self._popen = subprocess.Popen(
+            ["sh", "-c", _LIMITS, "adapter", *words],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            start_new_session=True,
+            cwd=os.getcwd(),
+        )
+        self.starts += 1
+        try:
+            hello = self._receive(time.monotonic() + self.load_timeout)
+        except WorkerTimeout as exc:
+            raise LoadError(
+                f"--cmd {self.target.location}: no hello line within {self.load_timeout:g} s"
+            ) from exc
+        except WorkerCrashed as exc:
+            raise LoadError(f"--cmd {self.target.location}: {exc}") from exc
+        if hello.get("hello") != "micrograd-adapter" or hello.get("protocol") != PROTOCOL:
+            self.close()
+            raise LoadError(
+                f"--cmd {self.target.location}: its first line is not a hello of protocol "
+                f'{PROTOCOL} ({{"hello": "micrograd-adapter", "protocol": {PROTOCOL}, "ops": '
+                f"[...]}}): {json.dumps(hello)[:200]}"
+            )
+        self.ops = frozenset(str(op) for op in hello.get("ops", OPS)) & frozenset(OPS)
+        self.loaded_class = str(hello.get("engine", self.target.location))
+        self.load_output = self._take_output()
+
+    def request(
+        self, programs: list[dict[str, Any]], timeout: float, *, kind: str = "programs"
+    ) -> tuple[list[Any], str]:
+        """Run ``programs`` through the adapter; one result per program, and what it printed.
+
+        Programs needing an op form the adapter did not list are answered here,
+        as a Python engine's missing method is.
+
+        Raises:
+            WorkerTimeout: If the answer takes longer than ``timeout`` seconds (the command
+                is killed, and started again by the next request).
+            WorkerCrashed: If the command dies or breaks the protocol.
+            LoadError: If starting the command again fails.
+            ValueError: For ``kind="networks"``: an adapter runs programs only.
+        """
+        from micrograd.oracle.vectors import form  # noqa: PLC0415 - vectors imports the suite
+
+        if kind != "programs":
+            raise ValueError("an adapter command runs expression programs only, not networks")
+        if not self.alive:
+            self.start()
+        results: list[Any] = [None] * len(programs)
+        sent = []
+        for i, program in enumerate(programs):
+            absent = [j for j, op in enumerate(program["ops"]) if form(op) not in self.ops]
+            if absent:
+                step = len(program["leaves"]) + absent[0]
+                missing = form(program["ops"][absent[0]])
+                results[i] = {
+                    "missing": missing,
+                    "error": f"the adapter does not list {missing} among its ops",
+                    "exc_type": "Unsupported",
+                    "phase": "forward",
+                    "step": step,
+                    "trace": "",
+                }
+            else:
+                sent.append(i)
+        if sent:
+            deadline = time.monotonic() + timeout
+            self._send({"programs": [wire(programs[i]) for i in sent]}, deadline)
+            answer = self._receive(deadline)
+            got = answer.get("results")
+            if not isinstance(got, list) or len(got) != len(sent):
+                self.close(graceful=False)
+                raise WorkerCrashed(
+                    f"the adapter broke the protocol: {len(sent)} programs sent, its answer "
+                    f"was {json.dumps(answer)[:200]}"
+                )
+            for i, result in zip(sent, got, strict=True):
+                results[i] = _result(programs[i], result)
+        return results, self._take_output()
+
+    def _send(self, message: dict[str, Any], deadline: float) -> None:
+        """Write one line to the command's stdin, waiting at most until ``deadline``."""
+        assert self._popen is not None
+        assert self._popen.stdin is not None
+        data = (json.dumps(message) + "\n").encode()
+        fd = self._popen.stdin.fileno()
+        os.set_blocking(fd, False)
+        while data:
+            left = deadline - time.monotonic()
+            _, writable, _ = select.select([], [fd], [], max(0.0, left))
+            if not writable:
+                self.close(graceful=False)
+                raise WorkerTimeout(f"the adapter read no input within the timeout ({left:g} s)")
+            try:
+                data = data[os.write(fd, data) :]
+            except BrokenPipeError as exc:
+                raise WorkerCrashed(self._death()) from exc
+
+    def _receive(self, deadline: float) -> dict[str, Any]:
+        """The next JSON line from the command's stdout; other lines are its output."""
+        assert self._popen is not None
+        assert self._popen.stdout is not None
+        fd = self._popen.stdout.fileno()
+        while True:
+            line, newline, rest = self._buffer.partition(b"\n")
+            if newline:
+                self._buffer = rest
+                text = line.decode(errors="replace").strip()
+                if not text.startswith("{"):
+                    self._keep(text)
+                    continue
+                try:
+                    message = json.loads(text)
+                except ValueError as exc:
+                    self.close(graceful=False)
+                    raise WorkerCrashed(
+                        f"the adapter broke the protocol: a line that is not JSON: {text[:200]}"
+                    ) from exc
+                if not isinstance(message, dict):  # pragma: no cover - a line starting with {
+                    raise WorkerCrashed("the adapter broke the protocol")
+                return message
+            readable, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not readable:
+                self.close(graceful=False)
+                raise WorkerTimeout("no answer within the timeout")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise WorkerCrashed(self._death())
+            self._buffer += chunk
+            if len(self._buffer) > LINE_CAP:
+                self.close(graceful=False)
+                raise WorkerCrashed(
+                    f"the adapter broke the protocol: a line longer than {LINE_CAP} bytes"
+                )
+
+    def _keep(self, line: str) -> None:
+        """Keep a line the port printed, up to the cap."""
+        if self._kept < _OUTPUT_CAP:
+            self._output.append(line[: _OUTPUT_CAP - self._kept] + "\n")
+            self._kept += len(line) + 1
+
+    def _take_output(self) -> str:
+        text = "".join(self._output)
+        self._output, self._kept = [], 0
+        return text
+
+    def _death(self) -> str:
+        """Why the command died, from its exit status and the end of its stderr."""
+        assert self._popen is not None
+        try:
+            code = self._popen.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - closed its stdout, still alive
+            code = None
+        if code is None:  # pragma: no cover - see above
+            why = "it closed its stdout"
+        elif code < 0:
+            why = f"it was killed by {signal.Signals(-code).name}"
+        else:
+            why = f"it exited with status {code}"
+        assert self._stderr is not None
+        self._stderr.seek(0)
+        lines = self._stderr.read(65536).decode(errors="replace").splitlines()
+        last = ([line.strip() for line in lines if line.strip()] or [""])[-1][:300]
+        self.close()
+        return f"the adapter's process died: {why}" + (f" ({last})" if last else "")
+
+    def close(self, *, graceful: bool = True) -> None:
+        """Stop the command (its whole process group); ``graceful`` first closes its stdin."""
+        if self._popen is not None:
+            if graceful and self._popen.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self._popen.stdin.close()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._popen.wait(timeout=2.0)
+            if self._popen.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self._popen.pid, signal.SIGKILL)
+                self._popen.wait()
+            for stream in filter(None, (self._popen.stdin, self._popen.stdout)):
+                with contextlib.suppress(OSError):
+                    stream.close()
+            self._popen = None
+        self._buffer = b""
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+
+def _result(program: dict[str, Any], answer: Any) -> dict[str, Any]:  # noqa: ANN401 - JSON
+    """The adapter's answer for ``program`` in the form of a Python engine's result."""
+    n_leaves = len(program["leaves"])
+    n_registers = n_leaves + len(program["ops"])
+    if not isinstance(answer, dict):
+        answer = {"error": f"the adapter answered {json.dumps(answer)[:100]} for a program"}
+    if "error" not in answer:
+        try:
+            data = [_number(x) for x in answer["data"]]
+            grads = [_number(x) for x in answer["grads"]]
+            root = answer.get("root_grad")
+            root_grad = _number(root) if program.get("root_grad") else None
+        except (KeyError, TypeError, ValueError) as exc:
+            answer = {"error": f"the adapter's answer is not numbers: {exc!r}", "phase": "read"}
+        else:
+            if len(data) == n_registers and len(grads) == n_leaves:
+                return {
+                    "data": data,
+                    "grads": grads,
+                    "root_grad": root_grad,
+                    "grads_before": [0.0] * n_leaves,  # a port's new leaf has grad 0
+                }
+            answer = {
+                "error": f"the adapter answered {len(data)} data and {len(grads)} grads for "
+                f"{n_registers} registers and {n_leaves} leaves",
+                "phase": "read",
+            }
+    phase = answer.get("phase")
+    step = answer.get("step")
+    return {
+        "error": str(answer["error"])[:300],
+        "exc_type": str(answer.get("type", "Error")),
+        "phase": phase if phase in _PHASES else "forward",
+        "step": min(max(step, 0), n_registers - 1) if isinstance(step, int) else n_registers - 1,
+        "trace": "",
+    }
