@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ from micrograd.oracle.runner import (
 )
 from micrograd.oracle.runner import _invalid_reply as invalid_reply
 from micrograd.oracle.targets import sandbox
+from micrograd.oracle.targets.stdio import StdioWorker, command_target
 from tests.oracle.helpers import ENGINES, engine
 from tests.oracle.test_hostile import require_sandbox
 
@@ -437,3 +439,81 @@ class TestInTheSandbox:
         with Worker(parse_target(engine("correct_closures")), sandbox=True) as child:
             (got,), _ = child.request([ADD], 10)
         assert got["data"] == [2.0, 4.0, 6.0]
+
+
+_SNOOP = """\
+import json, os, sys
+seen = {"cwd": os.getcwd()}
+try:
+    open(SECRET).read()
+    seen["secret"] = "read"
+except OSError as exc:
+    seen["secret"] = type(exc).__name__
+try:
+    open("written.txt", "w").close()
+    seen["write"] = "written"
+except OSError as exc:
+    seen["write"] = type(exc).__name__
+hello = {"hello": "micrograd-adapter", "protocol": 1, "engine": json.dumps(seen), "ops": ["add"]}
+print(json.dumps(hello), flush=True)
+for line in sys.stdin:
+    n = len(json.loads(line)["programs"])
+    print(json.dumps({"results": [{"data": [2, 4, 6], "grads": [1, 1]}] * n}), flush=True)
+"""
+"""A port's adapter that reports, in its hello, what it could read and write."""
+
+
+class TestPortsInTheSandbox:
+    """``check --cmd``: the adapter runs in the sandbox too, shown its port's folder read-only."""
+
+    def _port(self, tmp_path: Path) -> tuple[Path, str]:
+        """A port's folder with the snooping adapter, and its command; a secret beside it."""
+        folder = tmp_path / "port"
+        folder.mkdir()
+        secret = tmp_path / "secret.txt"
+        secret.write_text("the teacher's")
+        (folder / "adapter.py").write_text(f"SECRET = {str(secret)!r}\n" + _SNOOP)
+        return folder, shlex.join([sys.executable, "adapter.py"])
+
+    def test_the_adapter_sees_its_folder_only_and_cannot_write(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """In bubblewrap the adapter runs in its folder, reads nothing beside it, writes nothing."""
+        require_sandbox()
+        folder, command = self._port(tmp_path)
+        monkeypatch.chdir(folder)
+        with StdioWorker(command_target(command), sandbox=True) as child:
+            (got,), _ = child.request([ADD], 10)
+            seen = json.loads(child.loaded_class)
+        assert got["data"] == [2.0, 4.0, 6.0]
+        assert seen == {
+            "cwd": str(folder.resolve()),
+            "secret": "FileNotFoundError",
+            "write": "OSError",
+        }
+        assert not (folder / "written.txt").exists()
+
+    def test_without_the_sandbox_it_sees_everything(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The same adapter out of the sandbox: the teacher's file is read, its folder written."""
+        folder, command = self._port(tmp_path)
+        monkeypatch.chdir(folder)
+        with StdioWorker(command_target(command), sandbox=False) as child:
+            child.start()
+            seen = json.loads(child.loaded_class)
+        assert seen["secret"] == "read"
+        assert seen["write"] == "written"
+
+    def test_grade_runs_each_port_sandboxed(self, tmp_path: Path) -> None:
+        """Grade with an adapter: the report says sandboxed, and the adapter saw no secret."""
+        require_sandbox()
+        folder, _ = self._port(tmp_path)
+        assignment = tmp_path / "assignment.toml"
+        adapter = shlex.join([sys.executable, "adapter.py"])
+        assignment.write_text(f"max_examples = 2\nadapter = {json.dumps(adapter)}\n")
+        out = tmp_path / "out"
+        main(["grade", str(folder), "--assignment", str(assignment), "--out", str(out)])
+        report = json.loads((out / "port.json").read_text())
+        assert report["sandboxed"] is True
+        assert json.loads(report["class"])["secret"] == "FileNotFoundError"

@@ -116,7 +116,7 @@ def wrap(
     command: Sequence[str],
     *,
     visible: Iterable[str],
-    worker: str,
+    worker: str = "",
     hidden: str,
     cwd: str,
     coverage: CoverageDrop | None = None,
@@ -124,10 +124,11 @@ def wrap(
     """``command`` run in a bubblewrap sandbox; the pipes it inherits (``pass_fds``) pass through.
 
     ``visible`` are the files and folders of the submission (bound read-only
-    at their own paths), ``worker`` the worker module's file, ``hidden`` the
-    grader's package folder (emptied when the Python installation holds it,
-    so that the reference engine cannot be read) and ``cwd`` the working
-    folder inside: one of ``visible`` or, failing that, the private ``/tmp``.
+    at their own paths), ``worker`` the worker module's file (none for a
+    port's adapter), ``hidden`` the grader's package folder (emptied when the
+    Python installation holds it, so that the reference engine cannot be
+    read) and ``cwd`` the working folder inside: one of ``visible`` or,
+    failing that, the private ``/tmp``.
     """
     home = os.path.realpath(os.path.expanduser("~"))
     words = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
@@ -143,7 +144,8 @@ def wrap(
     hidden = os.path.realpath(hidden)
     if _inside(hidden, pythons):  # an installed micrograd-ref: show its worker only
         words += ["--tmpfs", hidden]
-    words += ["--ro-bind", worker, worker]
+    if worker:
+        words += ["--ro-bind", worker, worker]
     shown = sorted({os.path.realpath(p) for p in visible if os.path.exists(p)})
     for path in shown:
         words += ["--ro-bind", path, path]

@@ -38,7 +38,15 @@ import tempfile
 import time
 from typing import Any, Final
 
-from micrograd.oracle.runner import LoadError, Target, Worker, WorkerCrashed, WorkerTimeout
+from micrograd.oracle.runner import (
+    REFERENCE_PACKAGE,
+    LoadError,
+    Target,
+    Worker,
+    WorkerCrashed,
+    WorkerTimeout,
+)
+from micrograd.oracle.targets import sandbox
 
 __all__ = ["PROTOCOL", "StdioWorker", "command_target", "port_wording", "wire"]
 
@@ -116,8 +124,18 @@ class StdioWorker(Worker):
     :class:`~micrograd.oracle.runner.WorkerCrashed`; a later request restarts the command.
     """
 
-    def __init__(self, target: Target, *, load_timeout: float = 10.0, **_: Any) -> None:  # noqa: ANN401 - Worker's limits, which a command does not take
-        super().__init__(target, load_timeout=load_timeout)
+    def __init__(
+        self,
+        target: Target,
+        *,
+        load_timeout: float = 10.0,
+        sandbox: bool = False,
+        sandbox_root: str = "",
+        **_: Any,  # noqa: ANN401 - Worker's limits, which a command does not take
+    ) -> None:
+        super().__init__(
+            target, load_timeout=load_timeout, sandbox=sandbox, sandbox_root=sandbox_root
+        )
         self.ops: frozenset[str] = frozenset()
         """The op forms the adapter says its port has."""
         self._popen: subprocess.Popen[bytes] | None = None
@@ -149,9 +167,12 @@ class StdioWorker(Worker):
                 f"--cmd {self.target.location}: cannot start it: no program {words[0]!r} "
                 "(a name on PATH, or a path to an executable file)"
             )
+        command = ["sh", "-c", _LIMITS, "adapter", *words]
+        if self.sandbox:
+            command = self._sandboxed(command)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the command
         self._popen = subprocess.Popen(
-            ["sh", "-c", _LIMITS, "adapter", *words],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -177,6 +198,26 @@ class StdioWorker(Worker):
         self.ops = frozenset(str(op) for op in hello.get("ops", OPS)) & frozenset(OPS)
         self.loaded_class = str(hello.get("engine", self.target.location))
         self.load_output = self._take_output()
+
+    def _sandboxed(self, command: list[str]) -> list[str]:
+        """``command`` in the sandbox a Python engine gets, shown the port's folder read-only.
+
+        The port's folder is ``sandbox_root`` (``grade`` runs each port in its
+        own) or the current folder; the adapter's program (found on the
+        grader's ``PATH``: the sandbox has only the system's) and the files
+        the command names are shown too, read-only. The system's folders
+        (``/usr``: node, a C library) are, as for a Python engine.
+        """
+        words = command[4:]
+        program = os.path.abspath(shutil.which(words[0]) or words[0])
+        named = [os.path.abspath(word) for word in words[1:] if os.path.isfile(word)]
+        folder = self.sandbox_root or os.getcwd()
+        return sandbox.wrap(
+            [*command[:4], program, *words[1:]],
+            visible=[folder, program, *named],
+            hidden=REFERENCE_PACKAGE,
+            cwd=folder,
+        )
 
     def request(
         self, programs: list[dict[str, Any]], timeout: float, *, kind: str = "programs"
@@ -306,6 +347,8 @@ class StdioWorker(Worker):
             code = None
         if code is None:  # pragma: no cover - see above
             why = "it closed its stdout"
+        elif self.sandbox and code - 128 in {int(s) for s in signal.Signals}:  # bwrap: 128 + n
+            why = f"it was killed by {signal.Signals(code - 128).name}"
         elif code < 0:
             why = f"it was killed by {signal.Signals(-code).name}"
         else:
