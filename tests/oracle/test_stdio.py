@@ -13,6 +13,7 @@ import pytest
 
 from micrograd.cli import main
 from micrograd.oracle.runner import LoadError, WorkerCrashed, WorkerTimeout
+from micrograd.oracle.runner import _invalid_result as invalid_result
 from micrograd.oracle.suite import Options, run_suite
 from micrograd.oracle.targets import stdio
 from micrograd.oracle.targets.stdio import StdioWorker, command_target, wire
@@ -81,6 +82,12 @@ class TestHandshake:
         with pytest.raises(LoadError, match="not a hello of protocol 1"):
             _request(_adapter(tmp_path, "", hello), [ADD])
 
+    def test_ops_that_are_not_a_list_are_a_load_error(self, tmp_path: Path) -> None:
+        """A hello whose ops are not a list is refused, not read letter by letter."""
+        hello = '{"hello": "micrograd-adapter", "protocol": 1, "ops": 5}'
+        with pytest.raises(LoadError, match="the ops of its hello are not a list: 5"):
+            _request(_adapter(tmp_path, "", hello), [ADD])
+
     def test_a_command_that_cannot_start_is_a_load_error(self, tmp_path: Path) -> None:
         """A program that does not exist, or is no executable file."""
         with pytest.raises(LoadError, match="cannot start it: no program"):
@@ -120,6 +127,7 @@ class TestAnswers:
         assert got["grads"] == [-float("inf"), 0.0]
         assert got["root_grad"] == 1.0
         assert got["grads_before"] == [0.0, 0.0]
+        assert invalid_result(got, "programs", {**ADD, "root_grad": True}) == ""
 
     @pytest.mark.parametrize(
         ("answer", "error"),
@@ -128,15 +136,21 @@ class TestAnswers:
             ("[{'grads': [1, 1]}]", "not numbers: KeyError('data')"),
             ("[{'data': ['x', 0, 0], 'grads': [1, 1]}]", "not numbers: ValueError"),
             ("[[1, 2]]", "the adapter answered [1, 2] for a program"),
+            ("[{'data': [10**400, 0, 0], 'grads': [1, 1]}]", "not numbers: OverflowError"),
+            ("[{'error': 5, 'type': [], 'phase': 'up', 'step': 99}]", "5"),
         ],
     )
     def test_a_malformed_answer_is_an_error_of_that_program(
         self, tmp_path: Path, answer: str, error: str
     ) -> None:
-        """Wrong counts, missing or unreadable numbers: an error result, the adapter kept."""
+        """Wrong counts, missing, unreadable or huge numbers: an error result, the adapter kept.
+
+        What comes out passes the checks the parent makes of a Python worker's answers.
+        """
         (got,) = _request(_adapter(tmp_path, _answer(answer)), [ADD])
         assert error in got["error"]
         assert got["phase"] in ("read", "forward")
+        assert invalid_result(got, "programs", ADD) == ""
 
     def test_an_error_says_where(self, tmp_path: Path) -> None:
         """The port's message, type, phase and step; without them: forward, the last register."""

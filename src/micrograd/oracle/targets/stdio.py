@@ -195,7 +195,14 @@ class StdioWorker(Worker):
                 f'{PROTOCOL} ({{"hello": "micrograd-adapter", "protocol": {PROTOCOL}, "ops": '
                 f"[...]}}): {json.dumps(hello)[:200]}"
             )
-        self.ops = frozenset(str(op) for op in hello.get("ops", OPS)) & frozenset(OPS)
+        ops = hello.get("ops", list(OPS))
+        if not isinstance(ops, list):
+            self.close()
+            raise LoadError(
+                f"--cmd {self.target.location}: the ops of its hello are not a list: "
+                f"{json.dumps(ops)[:200]}"
+            )
+        self.ops = frozenset(str(op) for op in ops) & frozenset(OPS)
         self.loaded_class = str(hello.get("engine", self.target.location))
         self.load_output = self._take_output()
 
@@ -394,7 +401,7 @@ def _result(program: dict[str, Any], answer: Any) -> dict[str, Any]:  # noqa: AN
             grads = [_number(x) for x in answer["grads"]]
             root = answer.get("root_grad")
             root_grad = _number(root) if program.get("root_grad") else None
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             answer = {"error": f"the adapter's answer is not numbers: {exc!r}", "phase": "read"}
         else:
             if len(data) == n_registers and len(grads) == n_leaves:
