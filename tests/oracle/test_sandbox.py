@@ -236,7 +236,7 @@ class TestChoosing:
         (folder / "ada.py").write_text((ENGINES / "correct_closures.py").read_text())
         out = tmp_path / "out"
         args = ["grade", str(folder), "--out", str(out), "--max-examples", "3", "--no-torch"]
-        assert main([*args, "--no-sandbox", "--only", "add"]) == 0
+        assert main([*args, "--no-sandbox", "--only", "add"]) == 1  # --only: incomplete
         assert "sandbox: none" in capsys.readouterr().out
         assert json.loads((out / "ada.json").read_text())["sandboxed"] is False
         assert "sandbox: none" in (out / "ada.txt").read_text()
@@ -276,13 +276,17 @@ class TestRefusedAnswers:
     """Every answer a worker sends is checked against what was asked before it is graded."""
 
     def test_a_good_answer(self) -> None:
-        """One result per program, with as many numbers as registers and leaves."""
+        """One result per program, with as many numbers as registers and leaves, and notes."""
         reply = {"id": 1, "results": [GOOD], "output": ""}
         assert invalid_reply(reply, "programs", [ADD], 1) == ""
         error = {"error": "E: x", "exc_type": "E", "phase": "forward", "step": 0, "trace": ""}
         assert invalid_reply({**reply, "results": [error]}, "programs", [ADD], 1) == ""
         net = {"outputs": [0.1, float("nan")], "grads": [[1.0, 1.0], [2, 1]]}
         assert invalid_reply({**reply, "results": [net]}, "networks", [NET], 1) == ""
+        narrow = {**GOOD, "narrow": "float32"}  # the worker names a float32 engine's type
+        assert invalid_reply({**reply, "results": [narrow]}, "programs", [ADD], 1) == ""
+        forward = {**net, "call": "forward"}  # and says it called model.forward(x)
+        assert invalid_reply({**reply, "results": [forward]}, "networks", [NET], 1) == ""
 
     @pytest.mark.parametrize(
         ("reply", "says"),
@@ -300,6 +304,10 @@ class TestRefusedAnswers:
             ({"id": 1, "results": [{**GOOD, "root_grad": "1"}], "output": ""},
              "do not match its program"),
             ({"id": 1, "results": [{**GOOD, "score": 26}], "output": ""},
+             "do not match its program"),
+            ({"id": 1, "results": [{**GOOD, "narrow": 32}], "output": ""},
+             "do not match its program"),
+            ({"id": 1, "results": [{**GOOD, "narrow": "f" * 41}], "output": ""},
              "do not match its program"),
             ({"id": 1, "results": [{"error": "x", "phase": "forward", "step": 0, "trace": "",
                                     "score": 26}], "output": ""}, "unknown keys ['score']"),
@@ -325,7 +333,9 @@ class TestRefusedAnswers:
             ({"outputs": [1.0, 2.0], "grads": {}}, "not one list per input"),
             ({"outputs": [1.0, 2.0], "grads": [[1.0], [1.0, 1.0]]}, "gradients are wrong"),
             ({"outputs": [1.0, 2.0], "grads": [[1.0, 1.0], [1.0, 1.0]], "x": 0},
-             "outputs are not one number per input"),
+             "without exactly its outputs, gradients and call"),
+            ({"outputs": [1.0, 2.0], "grads": [[1.0, 1.0], [1.0, 1.0]], "call": "exec"},
+             "without exactly its outputs, gradients and call"),
             ({"error": "x", "phase": "forward", "step": 0}, "unknown keys ['step']"),
         ],
     )  # fmt: skip

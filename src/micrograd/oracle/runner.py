@@ -377,6 +377,23 @@ def _invalid_error(result: dict[str, Any], keys: frozenset[str]) -> str:
 
 _PROGRAM_ERROR = frozenset({"error", "exc_type", "phase", "step", "trace", "missing"})
 _NETWORK_ERROR = frozenset({"error", "exc_type", "phase"})
+_CALLS = ("", "forward")
+"""A network's ``call``: how the worker ran it (``model(x)``, or ``model.forward(x)``)."""
+_NARROW_CAP = 40
+"""The longest name of a narrow float type a result may carry."""
+
+
+def _invalid_network(result: dict[str, Any], asked: dict[str, Any]) -> str:
+    """Why a network's result does not answer the network ``asked``, or ""."""
+    inputs, params = len(asked["inputs"]), len(asked["params"])
+    grads = result.get("grads")
+    if set(result) - {"call"} != {"outputs", "grads"} or result.get("call", "") not in _CALLS:
+        return "a network's answer without exactly its outputs, gradients and call"
+    if not _numbers(result["outputs"], inputs):
+        return "a network's outputs are not one number per input"
+    if not (isinstance(grads, list) and len(grads) == inputs):
+        return "a network's gradients are not one list per input"
+    return "" if all(_numbers(g, params) for g in grads) else "a network's gradients are wrong"
 
 
 def _invalid_result(result: object, kind: str, asked: dict[str, Any]) -> str:
@@ -386,16 +403,13 @@ def _invalid_result(result: object, kind: str, asked: dict[str, Any]) -> str:
     if "error" in result:
         return _invalid_error(result, _PROGRAM_ERROR if kind == "programs" else _NETWORK_ERROR)
     if kind == "networks":
-        inputs, params = len(asked["inputs"]), len(asked["params"])
-        grads = result.get("grads")
-        if set(result) != {"outputs", "grads"} or not _numbers(result["outputs"], inputs):
-            return "a network's outputs are not one number per input"
-        if not (isinstance(grads, list) and len(grads) == inputs):
-            return "a network's gradients are not one list per input"
-        return "" if all(_numbers(g, params) for g in grads) else "a network's gradients are wrong"
+        return _invalid_network(result, asked)
     leaves, registers = len(asked["leaves"]), len(asked["leaves"]) + len(asked["ops"])
+    narrow = result.get("narrow", "")  # the float type of a narrow engine (float32), or none
     ok = (
-        set(result) == {"data", "grads", "root_grad", "grads_before"}
+        set(result) - {"narrow"} == {"data", "grads", "root_grad", "grads_before"}
+        and isinstance(narrow, str)
+        and len(narrow) <= _NARROW_CAP
         and _numbers(result["data"], registers)
         and _numbers(result["grads"], leaves)
         and _number(result["root_grad"], none=True)
