@@ -255,7 +255,9 @@ class Browser:
                 requests[params["requestId"]] = params["request"]["url"]
             elif message.get("method") == "Network.responseReceived":
                 response = params["response"]
-                if response["status"] >= 400:
+                # Chromium asks for /favicon.ico on its own, at times, whatever the page says.
+                implicit = urllib.parse.urlsplit(response["url"]).path == "/favicon.ico"
+                if response["status"] >= 400 and not implicit:
                     failed.append(f"{response['url']}: HTTP {response['status']}")
             elif message.get("method") == "Network.loadingFailed" and not params.get("canceled"):
                 where = requests.get(params["requestId"], "?")

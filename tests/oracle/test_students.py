@@ -505,8 +505,9 @@ class TestLoadingEdges:
         assert namespace.module == "mygrad.engine"
         assert namespace.import_line() == (
             f"import sys, types; sys.path.insert(0, {str(tmp_path)!r})\n"
+            "# your folder mygrad/, not an installed mygrad:\n"
             "package = sys.modules['mygrad'] = types.ModuleType('mygrad')\n"
-            f"package.__path__ = [{str(package)!r}]  # your folder mygrad/\n"
+            f"package.__path__ = [{str(package)!r}]\n"
             "from mygrad.engine import Value"
         )
         (package / "__init__.py").write_text("")
@@ -732,3 +733,19 @@ class TestVerdictsSeenOnPublishedEngines:
         float64 = tmp_path / "wide.py"
         float64.write_text(path.read_text().replace("np.float32(data)", "np.float64(data)"))
         assert run_suite(parse_target(str(float64)), replace(FAST, only=frozenset({"sub"}))).passed
+
+    def test_an_edge_check_of_a_missing_op_is_unsupported_too(self, tmp_path: Path) -> None:
+        """No sigmoid: sigmoid_edge is as missing as sigmoid, never 'not graded'."""
+        path = tmp_path / "engine.py"
+        path.write_text(CLOSURES.replace("def sigmoid(self):", "def _sigmoid(self):"))
+        statuses = _statuses(path, only=frozenset({"sigmoid", "sigmoid_edge"}))
+        assert statuses == {"sigmoid": "unsupported", "sigmoid_edge": "unsupported"}
+
+    def test_a_required_missing_operator_breaks_no_graph_check(self, tmp_path: Path) -> None:
+        """--require radd fails a missing __radd__, but a + b still builds the graph checks."""
+        path = tmp_path / "engine.py"
+        path.write_text(CLOSURES.replace("def __radd__(self, other):", "def _radd(self, other):"))
+        options = replace(FAST, require=frozenset({"radd"}))
+        statuses = {c.name: c.status for c in run_suite(parse_target(str(path)), options).checks}
+        assert statuses["radd"] == "failed"
+        assert statuses["deep_chain"] == statuses["reused_node"] == "passed"

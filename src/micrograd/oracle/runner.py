@@ -176,8 +176,9 @@ class Target:
             # (micrograd-ref's own, when it is called micrograd): make it the package.
             if len(lines) == 1:
                 lines[0] = lines[0].replace("import sys;", "import sys, types;")
+            lines.append(f"# your folder {folder.name}/, not an installed {package}:")
             lines.append(f"package = sys.modules[{package!r}] = types.ModuleType({package!r})")
-            lines.append(f"package.__path__ = [{str(folder)!r}]  # your folder {folder.name}/")
+            lines.append(f"package.__path__ = [{str(folder)!r}]")
         return "\n".join([*lines, f"from {module} import {name}"])
 
     def leaf(self, number: str) -> str:

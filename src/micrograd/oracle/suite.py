@@ -673,14 +673,9 @@ def _each(worker: Worker, options: Options) -> tuple[list[CheckResult], CheckRes
     for check in CATALOGUE:
         if wanted is not None and check.name not in wanted:
             continue
-        if causes.found is not None:
-            missing = _missing_method(check, worker, passed)
-            if missing is None:
-                results.append(causes.not_graded(check.name, check.op))
-            else:  # an op the class does not have is missing whatever backward() does
-                status = "failed" if check.name in options.require else "unsupported"
-                why = f"{worker.target.class_name} has no {missing}"
-                results.append(CheckResult(check.name, check.op, status, why))
+        unrun = _not_run(check, worker, options, passed=passed, results=results, causes=causes)
+        if unrun is not None:
+            results.append(unrun)
             continue
         usable = passed if check.kind == "op" else passed - _shared_code(results)
         try:
@@ -710,6 +705,36 @@ def _each(worker: Worker, options: Options) -> tuple[list[CheckResult], CheckRes
     if worker.target.nn is not None and (not options.only or "nn_mlp" in options.only):
         results.append(_run_nn(worker, options))
     return results, causes.found
+
+
+def _not_run(
+    check: Check,
+    worker: Worker,
+    options: Options,
+    *,
+    passed: Collection[str],
+    results: list[CheckResult],
+    causes: _Causes,
+) -> CheckResult | None:
+    """The result of a check that need not run (its op is missing, a root cause), or None."""
+    absent = _absent_op(check, results)
+    if absent is not None:  # tanh_edge of an engine without tanh: as missing as tanh
+        return CheckResult(check.name, check.op, "unsupported", absent.message)
+    if causes.found is None:
+        return None
+    missing = _missing_method(check, worker, passed)
+    if missing is None:
+        return causes.not_graded(check.name, check.op)
+    # an op the class does not have is missing whatever backward() does
+    status = "failed" if check.name in options.require else "unsupported"
+    return CheckResult(check.name, check.op, status, f"{worker.target.class_name} has no {missing}")
+
+
+def _absent_op(check: Check, results: list[CheckResult]) -> CheckResult | None:
+    """The unsupported result of the one op an edge check tries at extremes, or None."""
+    if check.kind != "edge" or len(check.depends) != 1:
+        return None
+    return next((r for r in results if r.name in check.depends and r.status == "unsupported"), None)
 
 
 def _missing_method(check: Check, worker: Worker, passed: Collection[str]) -> str | None:
@@ -748,7 +773,14 @@ def _shared_code(results: list[CheckResult]) -> set[str]:
     is wrong, a graph built from another would blame ``backward()`` for it.
     """
     rules = {check.name: check.rule for check in CATALOGUE if check.kind == "op"}
-    broken = {rules[r.name] for r in results if r.name in rules and r.status in _FAULTS}
+    broken = {
+        rules[r.name]
+        for r in results
+        if r.name in rules
+        and r.status in _FAULTS
+        # a form that is not there at all (failed only by --require) breaks no shared code
+        and not (r.got is not None and r.program is not None and _absent(r.got, r.program))
+    }
     return {name for name, rule in rules.items() if rule in broken}
 
 

@@ -210,7 +210,9 @@ def _narrow_type(node: Any) -> str:
     """
     kind = type(node.data)
     itemsize = getattr(node.data, "itemsize", 8) if kind.__module__ == "numpy" else 8
-    return f"numpy.{kind.__name__}" if isinstance(itemsize, int) and itemsize < 8 else ""
+    if not isinstance(itemsize, int) or itemsize >= 8:
+        return ""
+    return f"numpy.{getattr(node.data, 'dtype', kind.__name__)}"  # an array's too: its dtype
 
 
 class _Progress(Exception):
