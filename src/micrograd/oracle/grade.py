@@ -326,8 +326,10 @@ def _verdict(data: dict[str, Any]) -> str:
 
 def _line(row: dict[str, Any], width: int) -> str:
     """The line printed when a submission is done: name, score, time, verdict and its why."""
+    score = f"{row['score']:g}/{row['max_score']:g}"
+    full = f"{row['max_score']:g}/{row['max_score']:g}"  # the widest score: a column
     line = (
-        f"{row['submission'].ljust(width)}  {row['score']:g}/{row['max_score']:g}  "
+        f"{row['submission'].ljust(width)}  {score.rjust(len(full))}  "
         f"{row['seconds']:5.1f} s  {row['verdict']}"
     )
     if row["missing"]:
