@@ -16,7 +16,8 @@ from micrograd.oracle.runner import LoadError, WorkerCrashed, WorkerTimeout
 from micrograd.oracle.runner import _invalid_result as invalid_result
 from micrograd.oracle.suite import Options, run_suite
 from micrograd.oracle.targets import stdio
-from micrograd.oracle.targets.stdio import StdioWorker, command_target, wire
+from micrograd.oracle.targets.stdio import StdioWorker, command_target
+from micrograd.oracle.wire import wire
 from tests.oracle import ports
 from tests.oracle.helpers import engine_file
 

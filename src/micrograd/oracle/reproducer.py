@@ -12,7 +12,7 @@ from typing import Any
 
 from micrograd.oracle.compare import Tolerance, register_name
 from micrograd.oracle.runner import Target
-from micrograd.oracle.targets.stdio import wire
+from micrograd.oracle.wire import wire
 
 __all__ = ["render"]
 

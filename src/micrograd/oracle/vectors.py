@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from importlib import resources
 from typing import Any, Final
 
 import micrograd
 from micrograd.oracle.checks import CATALOGUE, first_cases
 from micrograd.oracle.compare import Tolerance, expected, witnesses_agree
-from micrograd.oracle.targets.stdio import wire
+from micrograd.oracle.wire import OPS, form, forms, wire
 
 __all__ = ["OPS", "SCHEMA_VERSION", "form", "forms", "schema", "to_json", "vectors"]
 
@@ -29,40 +28,8 @@ Program = dict[str, Any]
 SCHEMA_VERSION: Final = 1
 """The version of the vectors' layout (and of the stdio protocol's program form)."""
 
-_NAMES: Final = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
-
-OPS: Final = (
-    *_NAMES.values(),
-    *(f"{name}_number" for name in _NAMES.values()),
-    *(f"r{name}" for name in _NAMES.values()),
-    "neg",
-    "exp",
-    "log",
-    "tanh",
-    "relu",
-    "sigmoid",
-)
-"""Every op form an instruction can take, by name: ``add`` is ``a + b``, ``add_number`` is
-``a + 2``, ``radd`` is ``2 + a``, ``neg`` is ``-a``, ``tanh`` is ``a.tanh()``. A port's adapter
-lists the ones it has; each vector case lists the ones it needs."""
-
 DEFAULT_EXAMPLES: Final = 20
 """Drawn cases per check in the default file, besides each check's first cases."""
-
-
-def form(instruction: Sequence[Any]) -> str:
-    """The name in :data:`OPS` of the op form ``instruction`` applies."""
-    kind, name = instruction[0], instruction[1]
-    if kind == "un":
-        return str(name)
-    suffix = {"bin": "", "lnum": "_number", "rnum": ""}[kind]
-    return ("r" if kind == "rnum" else "") + _NAMES[name] + suffix
-
-
-def forms(program: Program) -> list[str]:
-    """The op forms ``program`` uses, in the order of :data:`OPS`."""
-    used = {form(instruction) for instruction in program["ops"]}
-    return [name for name in OPS if name in used]
 
 
 def _number(x: float) -> float | str:

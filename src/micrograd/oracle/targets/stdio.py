@@ -5,7 +5,7 @@ The grader starts the adapter command and reads one line from it, the hello::
     {"hello": "micrograd-adapter", "protocol": 1, "engine": "micrograd.js",
      "ops": ["add", "add_number", "radd", "mul", "tanh", ...]}
 
-``ops`` names the op forms the port has (see :data:`micrograd.oracle.vectors.OPS`);
+``ops`` names the op forms the port has (see :data:`micrograd.oracle.wire.OPS`);
 a program needing another is not sent: its check is unsupported. Then, for
 each batch, the grader writes one line ``{"programs": [...]}`` (programs in
 the oracle's own form, see :mod:`micrograd.oracle.worker`) and the adapter
@@ -47,8 +47,9 @@ from micrograd.oracle.runner import (
     WorkerTimeout,
 )
 from micrograd.oracle.targets import sandbox
+from micrograd.oracle.wire import OPS, form, wire
 
-__all__ = ["PROTOCOL", "StdioWorker", "command_target", "port_wording", "wire"]
+__all__ = ["PROTOCOL", "StdioWorker", "command_target", "port_wording"]
 
 PROTOCOL: Final = 1
 """The version of the protocol; the adapter's hello must name it."""
@@ -74,21 +75,6 @@ def command_target(command: str) -> Target:
     if not words:
         raise LoadError("--cmd: the command is empty")
     return Target(command, command, "command")
-
-
-def wire(program: dict[str, Any]) -> dict[str, Any]:
-    """``program`` as an adapter receives it (and as the vectors hold it).
-
-    Always these four keys, in this order, so that an adapter in C can read
-    them without looking at their names: ``leaves``, ``ops``,
-    ``backward_calls``, ``root_grad``.
-    """
-    return {
-        "leaves": program["leaves"],
-        "ops": program["ops"],
-        "backward_calls": program.get("backward_calls", 1),
-        "root_grad": bool(program.get("root_grad")),
-    }
 
 
 _SWAPPED: Final = re.compile(
@@ -158,8 +144,6 @@ class StdioWorker(Worker):
             LoadError: If it cannot start, dies or says no hello within ``load_timeout``, or
                 its hello is not the protocol's.
         """
-        from micrograd.oracle.vectors import OPS  # noqa: PLC0415 - vectors imports the suite
-
         self.close()
         words = shlex.split(self.target.location)
         if shutil.which(words[0]) is None:
@@ -241,8 +225,6 @@ class StdioWorker(Worker):
             LoadError: If starting the command again fails.
             ValueError: For ``kind="networks"``: an adapter runs programs only.
         """
-        from micrograd.oracle.vectors import form  # noqa: PLC0415 - vectors imports the suite
-
         if kind != "programs":
             raise ValueError("an adapter command runs expression programs only, not networks")
         if not self.alive:
