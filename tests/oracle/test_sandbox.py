@@ -85,10 +85,15 @@ class TestSandboxCommand:
     def test_a_home_that_is_not_one_gets_no_tmpfs(
         self, monkeypatch: pytest.MonkeyPatch, home: str
     ) -> None:
-        """A home at /, /tmp or in the system's folders is not mounted over."""
+        """A home at /, /tmp or in the system's folders is not mounted over.
+
+        The grader's package is put outside the Python installation, so that
+        the only tmpfs is ``/tmp``'s, whether micrograd-ref is installed or
+        editable.
+        """
         monkeypatch.setenv("HOME", home)
-        words = _wrap()
-        assert words.count("--tmpfs") == 1
+        words = _wrap(hidden="/nowhere/micrograd")
+        assert [words[i + 1] for i, w in enumerate(words) if w == "--tmpfs"] == ["/tmp"]
 
     def test_coverage_data_goes_through_a_folder_of_its_own(
         self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
