@@ -749,3 +749,18 @@ class TestVerdictsSeenOnPublishedEngines:
         statuses = {c.name: c.status for c in run_suite(parse_target(str(path)), options).checks}
         assert statuses["radd"] == "failed"
         assert statuses["deep_chain"] == statuses["reused_node"] == "passed"
+
+    def test_an_mlp_that_cannot_be_run_is_unsupported(self, tmp_path: Path) -> None:
+        """An MLP with neither ``__call__`` nor ``forward()`` cannot be compared: unsupported."""
+        (tmp_path / "engine.py").write_text(CLOSURES)
+        (tmp_path / "nn.py").write_text(
+            LECTURE_NN.replace("from correct_closures import", "from engine import").replace(
+                "    def __call__(self, x):\n        for layer",
+                "    def run(self, x):\n        for layer",
+            )
+        )
+        nn = parse_target(str(tmp_path / "nn.py"), default_class="MLP")
+        target = replace(parse_target(str(tmp_path / "engine.py")), nn=nn)
+        (result,) = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}))).checks
+        assert result.status == "unsupported"
+        assert "MLP objects can be neither called nor forward()ed" in result.message

@@ -167,19 +167,19 @@ class Target:
         module = self.module or Path(self.location).stem
         packages = module.split(".")[:-1]
         root = Path(self.location).parents[len(packages)]
-        lines = [f"import sys; sys.path.insert(0, {str(root)!r})"]
+        shims = []
         for depth in range(1, len(packages) + 1):
             package, folder = ".".join(packages[:depth]), root.joinpath(*packages[:depth])
             if (folder / "__init__.py").is_file():
                 continue
             # A folder without __init__.py loses to an installed package of the same name
             # (micrograd-ref's own, when it is called micrograd): make it the package.
-            if len(lines) == 1:
-                lines[0] = lines[0].replace("import sys;", "import sys, types;")
-            lines.append(f"# your folder {folder.name}/, not an installed {package}:")
-            lines.append(f"package = sys.modules[{package!r}] = types.ModuleType({package!r})")
-            lines.append(f"package.__path__ = [{str(folder)!r}]")
-        return "\n".join([*lines, f"from {module} import {name}"])
+            shims.append(f"# your folder {folder.name}/, not an installed {package}:")
+            shims.append(f"package = sys.modules[{package!r}] = types.ModuleType({package!r})")
+            shims.append(f"package.__path__ = [{str(folder)!r}]")
+        imports = "import sys, types" if shims else "import sys"
+        path = f"{imports}; sys.path.insert(0, {str(root)!r})"
+        return "\n".join([path, *shims, f"from {module} import {name}"])
 
     def leaf(self, number: str) -> str:
         """The Python expression making a leaf of ``number``, as the reproducers write it."""
