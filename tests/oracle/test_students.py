@@ -20,7 +20,7 @@ from micrograd.oracle.runner import (
     build_target,
     parse_target,
 )
-from micrograd.oracle.suite import run_suite
+from micrograd.oracle.suite import CheckResult, run_suite
 from tests.oracle.helpers import ENGINES, FAST
 
 CLOSURES = (ENGINES / "correct_closures.py").read_text()
@@ -581,6 +581,21 @@ def _statuses(path: Path, *, only: frozenset[str] = frozenset()) -> dict[str, st
     return {c.name: c.status for c in suite.checks}
 
 
+def _mlp_whose_call_is_named(tmp_path: Path, method: str) -> CheckResult:
+    """``nn_mlp`` of the lecture's MLP whose ``__call__`` is called ``method`` instead."""
+    (tmp_path / "engine.py").write_text(CLOSURES)
+    (tmp_path / "nn.py").write_text(
+        LECTURE_NN.replace("from correct_closures import", "from engine import").replace(
+            "    def __call__(self, x):\n        for layer",
+            f"    def {method}(self, x):\n        for layer",
+        )
+    )
+    nn = parse_target(str(tmp_path / "nn.py"), default_class="MLP")
+    target = replace(parse_target(str(tmp_path / "engine.py")), nn=nn)
+    (result,) = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}))).checks
+    return result
+
+
 class TestVerdictsSeenOnPublishedEngines:
     """Verdicts that were wrong on engines people published, each on an engine written for it."""
 
@@ -686,16 +701,7 @@ class TestVerdictsSeenOnPublishedEngines:
 
     def test_an_mlp_run_through_forward_is_graded(self, tmp_path: Path) -> None:
         """An MLP with ``forward()``, no ``__call__`` (as in PyTorch), is graded, and passes."""
-        (tmp_path / "engine.py").write_text(CLOSURES)
-        (tmp_path / "nn.py").write_text(
-            LECTURE_NN.replace("from correct_closures import", "from engine import").replace(
-                "    def __call__(self, x):\n        for layer",
-                "    def forward(self, x):\n        for layer",
-            )
-        )
-        nn = parse_target(str(tmp_path / "nn.py"), default_class="MLP")
-        target = replace(parse_target(str(tmp_path / "engine.py")), nn=nn)
-        (result,) = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}))).checks
+        result = _mlp_whose_call_is_named(tmp_path, "forward")
         assert (result.status, result.message) == (
             "passed",
             "3 networks agree; assumed hidden tanh, output tanh",
@@ -752,15 +758,6 @@ class TestVerdictsSeenOnPublishedEngines:
 
     def test_an_mlp_that_cannot_be_run_is_unsupported(self, tmp_path: Path) -> None:
         """An MLP with neither ``__call__`` nor ``forward()`` cannot be compared: unsupported."""
-        (tmp_path / "engine.py").write_text(CLOSURES)
-        (tmp_path / "nn.py").write_text(
-            LECTURE_NN.replace("from correct_closures import", "from engine import").replace(
-                "    def __call__(self, x):\n        for layer",
-                "    def run(self, x):\n        for layer",
-            )
-        )
-        nn = parse_target(str(tmp_path / "nn.py"), default_class="MLP")
-        target = replace(parse_target(str(tmp_path / "engine.py")), nn=nn)
-        (result,) = run_suite(target, replace(FAST, only=frozenset({"nn_mlp"}))).checks
+        result = _mlp_whose_call_is_named(tmp_path, "run")
         assert result.status == "unsupported"
         assert "MLP objects can be neither called nor forward()ed" in result.message
