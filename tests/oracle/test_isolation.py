@@ -280,6 +280,18 @@ def _children(pid: int) -> list[int]:
     return [int(word) for word in done.stdout.split()]
 
 
+def _worker_of(pid: int) -> int | None:
+    """The child of ``pid`` that runs the worker (bwrap's or Python's), not a short-lived probe."""
+    for child in _children(pid):
+        try:
+            arguments = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except OSError:  # gone between ps and here
+            continue
+        if any(argument.endswith(b"worker.py") for argument in arguments):
+            return child
+    return None
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -300,12 +312,17 @@ class TestOrphans:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 30
-        while not _children(grader.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        (child,) = _children(grader.pid)
-        os.killpg(grader.pid, signal.SIGKILL)  # the worker has a session of its own: untouched
-        grader.wait()
+        try:
+            # The sandbox's probe is a child too, for a moment: wait for the worker itself.
+            deadline = time.monotonic() + 60
+            child = _worker_of(grader.pid)
+            while child is None and grader.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+                child = _worker_of(grader.pid)
+            assert child is not None, f"no worker started (grader exit status {grader.poll()})"
+        finally:
+            os.killpg(grader.pid, signal.SIGKILL)  # the worker has a session of its own: untouched
+            grader.wait()
         deadline = time.monotonic() + 10
         while _alive(child) and time.monotonic() < deadline:
             time.sleep(0.1)
