@@ -40,6 +40,46 @@ def engine(name: str, class_name: str = "Value") -> str:
     return f"{engine_file(name)}:{class_name}"
 
 
+def reply_forger(payload: str, announced: str = "") -> str:
+    """Student code that sends the grader a message of its own: ``payload`` is a bytes expression.
+
+    It finds the pipe the grader reads as a hostile submission would, the one
+    descriptor open for writing to a pipe, and writes a message whose header
+    announces ``announced`` bytes (an int expression; default: the payload's length).
+    """
+    return (
+        "import fcntl, os, stat, struct\n"
+        "for _fd in range(3, 256):\n"
+        "    try:\n"
+        "        _pipe = stat.S_ISFIFO(os.fstat(_fd).st_mode)\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    if _pipe and fcntl.fcntl(_fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:\n"
+        f"        os.write(_fd, struct.pack('!i', {announced or f'len({payload})'}) + {payload})\n"
+        "        break\n"
+    )
+
+
+def like_windows(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Take away what Windows lacks: process groups, sessions, descriptors passed to a child.
+
+    ``subprocess.Popen`` then refuses ``pass_fds`` and ``start_new_session`` (Windows
+    has neither) and records each command it starts, in the list returned.
+    """
+    popen = subprocess.Popen
+    started: list[list[str]] = []
+
+    def windows_popen(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        assert not kwargs.get("pass_fds"), "pass_fds not supported on Windows"
+        assert not kwargs.get("start_new_session"), "no sessions on Windows"
+        started.append(args)
+        return popen(args, **kwargs)
+
+    monkeypatch.delattr(os, "killpg")
+    monkeypatch.setattr(subprocess, "Popen", windows_popen)
+    return started
+
+
 @cache
 def graded(target: str, options: Options = FAST) -> SuiteResult:
     """The oracle's verdict on ``target``, computed once per test session."""

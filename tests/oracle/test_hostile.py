@@ -30,7 +30,7 @@ import pytest
 
 from micrograd.oracle.runner import REFERENCE_PACKAGE
 from micrograd.oracle.targets import sandbox
-from tests.oracle.helpers import ENGINES
+from tests.oracle.helpers import ENGINES, reply_forger
 
 FULL = 26.0
 """The default assignment's points: a correct engine's score."""
@@ -107,7 +107,7 @@ for _ in range(1024):
     os.write(2, b"x" * 2**20)
 outcome = "printed 2 GB\"""",
     "forge_results": """
-import json, struct
+import json
 def forge():
     for name in ("forged_by_zz.txt", "grades.csv", "summary.json"):
         with open({out!r} + "/" + name, "w") as f:
@@ -117,7 +117,8 @@ outcome = attempt(forge)
 # a reply the grader did not ask for, down the pipe it reads: taken as the load's answer, the
 # real one then answers the first request, whose id it does not carry
 forged = json.dumps({{"ready": "forged.Value", "output": ""}}).encode()
-os.write(int(sys.argv[3]), struct.pack("!i", len(forged)) + forged)""",
+"""
+    + reply_forger("forged").replace("{", "{{").replace("}", "}}"),
 }
 """Each attack as code that sets ``outcome``; formatted with the run's paths first."""
 

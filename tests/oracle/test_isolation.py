@@ -15,12 +15,14 @@ from micrograd import Value
 from micrograd.oracle import worker
 from micrograd.oracle.runner import (
     LoadError,
+    PipeReader,
     Worker,
     WorkerCrashed,
     WorkerTimeout,
     parse_target,
+    write_within,
 )
-from tests.oracle.helpers import ENGINES, engine
+from tests.oracle.helpers import ENGINES, engine, reply_forger
 
 ADD = {"leaves": [2.0, 4.0], "ops": [["bin", "+", 0, 1]], "root_grad": False}
 EXP = {"leaves": [1.0], "ops": [["un", "exp", 0]], "root_grad": False}
@@ -327,3 +329,101 @@ class TestOrphans:
         while _alive(child) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _alive(child)
+
+
+class TestTheConversation:
+    """Grader and child speak in length-prefixed messages over the child's stdin and stdout."""
+
+    def test_a_message_survives_a_pipe_that_gives_a_byte_at_a_time(self) -> None:
+        """Short reads and short writes still carry each message whole, in order."""
+        sent = bytearray()
+
+        def write_three(data: bytes) -> int:
+            sent.extend(data[:3])
+            return min(3, len(data))
+
+        for payload in (b'{"id": 1}', b"", b"x" * 1000):
+            worker.write_message(write_three, payload)
+        pipe = list(reversed(sent))
+
+        def read_one(size: int) -> bytes:
+            assert size >= 1
+            return bytes([pipe.pop()]) if pipe else b""
+
+        received = [worker.read_message(read_one, 10_000) for _ in range(4)]
+        assert received == [b'{"id": 1}', b"", b"x" * 1000, None]
+
+    @pytest.mark.parametrize("cut", [0, 2, 4, 6])
+    def test_a_message_cut_off_is_the_end(self, cut: int) -> None:
+        """A child that dies mid-message leaves no half message behind: the pipe has ended."""
+        whole = worker.HEADER.pack(3) + b"abc"
+        rest = [whole[:cut]]
+        assert worker.read_message(lambda _: rest.pop() if rest else b"", 100) is None
+
+    @pytest.mark.parametrize("size", [-1, 101])
+    def test_a_size_out_of_bounds_is_refused(self, size: int) -> None:
+        """A header announcing more than the limit (or less than nothing) is not read on."""
+        header = [worker.HEADER.pack(size)]
+        with pytest.raises(ValueError, match=f"a message of {size} bytes announced"):
+            worker.read_message(lambda _: header.pop(), 100)
+
+    def test_a_child_writing_unasked_is_held_up_by_its_pipe(self) -> None:
+        """Messages nobody asked for wait in the child's pipe, not in the grader's memory."""
+        message = "struct.pack('!i', 2**20) + bytes(2**20)"
+        spew = f"import os, struct\nwhile True:\n    os.write(1, {message})"
+        child = subprocess.Popen([sys.executable, "-c", spew], stdout=subprocess.PIPE, bufsize=0)
+        assert child.stdout is not None
+        reader = PipeReader(child.stdout, lambda pipe: worker.read_message(pipe.read, 2**21))
+        try:
+            time.sleep(1.0)
+            written = int(Path(f"/proc/{child.pid}/io").read_text().split()[3])  # wchar
+            assert written < 8 * 2**20  # two queued, one being read, one in the pipe: ~4 MB
+            assert reader.get(timeout=5) == bytes(2**20)
+        finally:
+            reader.stop()
+            child.kill()
+            child.wait()
+
+    def test_a_child_that_reads_nothing_is_late_not_a_hang(self) -> None:
+        """A write the child never takes returns at its timeout; killing the child ends it."""
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(60)"], stdin=subprocess.PIPE, bufsize=0
+        )
+        assert child.stdin is not None
+        started = time.monotonic()
+        assert not write_within(child.stdin, bytes(2**20), 0.5)
+        assert time.monotonic() - started < 5
+        child.kill()
+        child.wait()
+        with pytest.raises(BrokenPipeError):
+            write_within(child.stdin, b"more", 5)
+        child.stdin.close()
+
+    def test_the_engine_writing_to_descriptor_one_changes_nothing(self, tmp_path: Path) -> None:
+        """A C library's printf or os.write(1, ...) goes nowhere, input() reads nothing.
+
+        The bytes it writes look like a message header: were descriptor 1 still the
+        grader's pipe, they would be read as one.
+        """
+        noisy = tmp_path / "noisy.py"
+        noisy.write_text(
+            "import os\n"
+            "os.write(1, b'\\x00\\x00\\x00\\x02{}')\n"
+            "try:\n    input()\nexcept EOFError:\n    pass\n"
+            + (ENGINES / "correct_closures.py").read_text()
+        )
+        with Worker(parse_target(f"{noisy}:Value")) as child:
+            child.start()
+            (result,), _ = child.request([ADD], timeout=10)
+        assert result["data"] == [2.0, 4.0, 6.0]
+
+    def test_an_answer_past_the_cap_breaks_the_protocol(self, tmp_path: Path) -> None:
+        """An engine announcing a 2 GB answer is stopped, not waited for or read into memory."""
+        huge = tmp_path / "huge.py"
+        huge.write_text(reply_forger("b''", announced=str(2**31 - 1)) + "class Value:\n    pass\n")
+        with (
+            Worker(parse_target(f"{huge}:Value")) as child,
+            pytest.raises(LoadError, match="broke the protocol: a message of 2147483647 bytes"),
+        ):
+            child.start()
+        assert not child.alive

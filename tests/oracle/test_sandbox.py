@@ -25,9 +25,10 @@ from micrograd.oracle.runner import (
     sandbox_paths,
 )
 from micrograd.oracle.runner import _invalid_reply as invalid_reply
+from micrograd.oracle.suite import Options, run_suite
 from micrograd.oracle.targets import sandbox
 from micrograd.oracle.targets.stdio import StdioWorker, command_target
-from tests.oracle.helpers import ENGINES, engine
+from tests.oracle.helpers import ENGINES, engine, like_windows, reply_forger
 from tests.oracle.test_hostile import require_sandbox
 
 ADD = {"leaves": [2.0, 4.0], "ops": [["bin", "+", 0, 1]]}
@@ -353,11 +354,7 @@ class TestRefusedAnswers:
         """A submission writing bytes that are not JSON, or JSON that is not an answer."""
         for name, payload in (("junk", b"\xff not json"), ("odd", b'{"score": 26}')):
             path = tmp_path / f"{name}.py"
-            path.write_text(
-                "import os, struct, sys\n"
-                f"os.write(int(sys.argv[3]), struct.pack('!i', {len(payload)}) + {payload!r})\n"
-                "class Value:\n    pass\n"
-            )
+            path.write_text(reply_forger(repr(payload)) + "class Value:\n    pass\n")
             with (
                 Worker(parse_target(f"{path}:Value")) as child,
                 pytest.raises(LoadError, match="broke the protocol"),
@@ -368,11 +365,7 @@ class TestRefusedAnswers:
         """A forged 'ready' taken for the load's answer makes the next answer a stale one."""
         path = tmp_path / "forger.py"
         forged = json.dumps({"ready": "forged.Value"}).encode()
-        path.write_text(
-            "import os, struct, sys\n"
-            f"os.write(int(sys.argv[3]), struct.pack('!i', {len(forged)}) + {forged!r})\n"
-            + (ENGINES / "correct_closures.py").read_text()
-        )
+        path.write_text(reply_forger(repr(forged)) + (ENGINES / "correct_closures.py").read_text())
         with Worker(parse_target(f"{path}:Value")) as child:
             child.start()
             with pytest.raises(WorkerCrashed, match="broke the protocol: an answer to request"):
@@ -421,6 +414,26 @@ class TestLessPlatform:
         ):
             child.start()
         assert not child.alive
+
+    def test_only_the_standard_pipes(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Windows gives a child stdin, stdout and stderr, nothing more: a whole check runs so.
+
+        Its ``subprocess`` refuses ``pass_fds`` and has no sessions, and there are
+        no process groups; the correct engine still passes, and a hang in one op
+        is still that op's timeout.
+        """
+        started = like_windows(monkeypatch)
+        path = tmp_path / "hangs_in_tanh.py"
+        path.write_text(
+            (ENGINES / "correct_closures.py")
+            .read_text()
+            .replace("def tanh(self):", "def tanh(self):\n        while True:\n            pass")
+        )
+        options = Options(max_examples=5, use_torch=False, timeout=1.0)
+        assert run_suite(parse_target(engine("correct_closures")), options).passed
+        hanging = run_suite(parse_target(f"{path}:Value"), options)
+        assert {c.name: c.status for c in hanging.checks}["tanh"] == "timeout"
+        assert len(started) >= 2
 
 
 class TestInTheSandbox:

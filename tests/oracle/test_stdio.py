@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from micrograd.oracle.targets import stdio
 from micrograd.oracle.targets.stdio import StdioWorker, command_target
 from micrograd.oracle.wire import wire
 from tests.oracle import ports
-from tests.oracle.helpers import engine_file
+from tests.oracle.helpers import engine_file, like_windows
 
 HELLO = '{"hello": "micrograd-adapter", "protocol": 1, "engine": "fake", "ops": ["add", "tanh"]}'
 
@@ -216,6 +217,28 @@ class TestFaults:
             assert not worker.alive
             assert worker.request([ADD], 5.0)[0][0]["data"] == [1.0, 2.0, 3.0]
             assert worker.starts == 2
+
+    def test_without_sh_or_process_groups(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Windows: no ``sh`` for the limits, no sessions, no process groups; still graded.
+
+        The command starts as its own words, answers, and a hang is still killed
+        at the timeout, the process alone.
+        """
+        which = shutil.which
+        monkeypatch.setattr(shutil, "which", lambda name: None if name == "sh" else which(name))
+        started = like_windows(monkeypatch)
+        body = "if programs[0]['leaves'][0] < 0: time.sleep(60)\n" + _answer(
+            "[{'data': [1, 2, 3], 'grads': [1, 1]}]"
+        )
+        command = _adapter(tmp_path, body)
+        with StdioWorker(command_target(command)) as worker:
+            assert worker.request([ADD], 5.0)[0][0]["data"] == [1.0, 2.0, 3.0]
+            with pytest.raises(WorkerTimeout):
+                worker.request([{**ADD, "leaves": [-1.0, 2.0]}], 0.5)
+            assert worker.request([ADD], 5.0)[0][0]["data"] == [1.0, 2.0, 3.0]
+        assert started == [shlex.split(command)] * 2
 
     def test_an_adapter_that_reads_nothing_times_out_while_written_to(self, tmp_path: Path) -> None:
         """A request larger than the pipe, never read: a timeout, not a grader stuck writing."""

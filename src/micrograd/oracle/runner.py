@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import json
 import os
+import queue
 import re
 import shlex
 import shutil
@@ -13,11 +14,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
 from micrograd.oracle.targets import (
     NotebookSource,
@@ -28,10 +30,12 @@ from micrograd.oracle.targets import (
     write_module,
 )
 from micrograd.oracle.targets.sandbox import CoverageDrop
+from micrograd.oracle.worker import frame, read_message
 
 __all__ = [
     "REFERENCE_PACKAGE",
     "LoadError",
+    "PipeReader",
     "Target",
     "Worker",
     "WorkerCrashed",
@@ -42,7 +46,10 @@ __all__ = [
     "package_name",
     "parse_target",
     "sandbox_paths",
+    "write_within",
 ]
+
+T = TypeVar("T")
 
 REFERENCE_PACKAGE = str(Path(__file__).resolve().parents[1])
 """The folder of the grader's own ``micrograd`` package, which student code may not import."""
@@ -82,6 +89,99 @@ class LoadError(Exception):
         self.trace = trace
         self.output = output
         self.part = part
+
+
+def _read_reply(pipe: IO[bytes]) -> bytes | None:
+    """One message of the worker's; None at the pipe's end (see :func:`worker.read_message`)."""
+    return read_message(pipe.read, MAX_MESSAGE_BYTES)
+
+
+class PipeReader(Generic[T]):
+    """What a child writes to a pipe, read by a thread of its own, a few items ahead at most.
+
+    A pipe cannot be waited on with a timeout everywhere (Windows's
+    ``select`` takes sockets only), so a daemon thread reads items with
+    ``read`` (a message, a chunk) and the grader waits for them on a queue.
+    The queue holds ``ahead`` items: a child that writes without being asked
+    is held up by its pipe, as it would be without the thread, and never
+    fills the grader's memory. The thread owns the pipe and closes it at its
+    end (the child died or was killed), so a closed descriptor is never read
+    again under a number the grader has since given to another pipe.
+    """
+
+    def __init__(
+        self, pipe: IO[bytes], read: Callable[[IO[bytes]], T | None], ahead: int = 2
+    ) -> None:
+        self._queue: queue.Queue[T | ValueError | None] = queue.Queue(maxsize=ahead)
+        self._stopped = threading.Event()
+        threading.Thread(
+            target=self._run, args=(pipe, read), name="micrograd-ref: pipe reader", daemon=True
+        ).start()
+
+    def _run(self, pipe: IO[bytes], read: Callable[[IO[bytes]], T | None]) -> None:
+        with pipe:
+            try:
+                while (item := read(pipe)) is not None:
+                    if not self._put(item):
+                        return
+            except ValueError as exc:  # the child broke the protocol: nothing more is read
+                self._put(exc)
+                return
+            except OSError:  # pragma: no cover - a pipe error other than its end
+                pass
+            self._put(None)
+
+    def _put(self, item: T | ValueError | None) -> bool:
+        """Queue ``item`` once there is room; False if the reader was stopped first."""
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def get(self, timeout: float) -> T | ValueError | None:
+        """The next item; None once the pipe has ended; the error ``read`` raised.
+
+        Raises:
+            queue.Empty: If nothing comes within ``timeout`` seconds.
+        """
+        return self._queue.get(timeout=timeout)
+
+    def stop(self) -> None:
+        """Read no more: the thread ends at its next item or at the pipe's end."""
+        self._stopped.set()
+
+
+def write_within(pipe: IO[bytes], data: bytes, timeout: float) -> bool:
+    """Write ``data`` to a child's stdin; whether it was taken within ``timeout`` seconds.
+
+    A child that stops reading (stopped, hung between requests) would block the
+    write for ever once the pipe is full, so the write runs in a thread. When
+    it is late the caller kills the child, which ends the write too.
+
+    Raises:
+        OSError: If the pipe is broken (the child died).
+    """
+    failed: list[OSError] = []
+
+    def write() -> None:
+        rest = data
+        try:
+            while rest:  # a pipe may take part of it (a signal in between)
+                rest = rest[pipe.write(rest) :]
+        except OSError as exc:
+            failed.append(exc)
+        except ValueError:  # pragma: no cover - closed by the caller, late: the child is killed
+            pass
+
+    thread = threading.Thread(target=write, name="micrograd-ref: pipe writer", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if failed:
+        raise failed[0]
+    return not thread.is_alive()
 
 
 class WorkerTimeout(Exception):
@@ -525,8 +625,7 @@ class Worker:
         self.starts = 0
         """How many child processes were started."""
         self._proc: subprocess.Popen[bytes] | None = None
-        self._to_child: Connection | None = None
-        self._from_child: Connection | None = None
+        self._replies: PipeReader[bytes] | None = None
         self._stderr: IO[bytes] | None = None
 
     def __enter__(self) -> Worker:
@@ -548,14 +647,11 @@ class Worker:
                 longer than ``load_timeout``.
         """
         self.close()
-        req_r, req_w = os.pipe()
-        resp_r, resp_w = os.pipe()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
         # In the sandbox the grader's pid means nothing (a PID namespace of its own): 0 tells
         # the child not to watch for it; bwrap --die-with-parent kills the sandbox instead.
         parent = "0" if self.sandbox else str(os.getpid())
-        command = [sys.executable, "-I", "-B", "-c", BOOTSTRAP, WORKER_PATH, str(req_r)]
-        command += [str(resp_w), parent]
+        command = [sys.executable, "-I", "-B", "-c", BOOTSTRAP, WORKER_PATH, parent]
         if self.sandbox:
             self._coverage = CoverageDrop.make()
             command = sandbox.wrap(
@@ -566,19 +662,19 @@ class Worker:
                 cwd=os.getcwd(),
                 coverage=self._coverage,
             )
+        # The conversation goes over the child's stdin and stdout, which every platform can
+        # give a child (Windows passes no other file descriptor); the child moves them aside.
         self._proc = subprocess.Popen(
             command,
-            pass_fds=(req_r, resp_w),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            bufsize=0,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=self._stderr,
             start_new_session=has_process_groups(),
             cwd=os.getcwd(),
         )
-        os.close(req_r)
-        os.close(resp_w)
-        self._to_child = Connection(req_w, readable=False)
-        self._from_child = Connection(resp_r, writable=False)
+        assert self._proc.stdout is not None
+        self._replies = PipeReader(self._proc.stdout, _read_reply)
         self.starts += 1
         config = {
             "target": self.target.location,
@@ -658,17 +754,26 @@ class Worker:
 
     def _exchange(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one message and wait for the answer."""
-        assert self._to_child is not None
-        assert self._from_child is not None
+        assert self._proc is not None
+        assert self._proc.stdin is not None
+        assert self._replies is not None
         deadline = time.monotonic() + timeout
         try:
-            self._to_child.send_bytes(json.dumps(message).encode())
-            if not self._from_child.poll(max(0.0, deadline - time.monotonic())):
-                self.close(graceful=False)
-                raise WorkerTimeout(f"no answer within {timeout:g} s")
-            raw = self._from_child.recv_bytes(MAX_MESSAGE_BYTES)
-        except (EOFError, OSError) as exc:
+            taken = write_within(self._proc.stdin, frame(json.dumps(message).encode()), timeout)
+        except OSError as exc:  # it died before reading: its pipe is broken
             raise WorkerCrashed(self._death_notice()) from exc
+        try:
+            if not taken:
+                raise queue.Empty
+            raw = self._replies.get(max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            self.close(graceful=False)
+            raise WorkerTimeout(f"no answer within {timeout:g} s") from None
+        if isinstance(raw, ValueError):
+            self.close(graceful=False)
+            raise WorkerCrashed(f"the engine's process broke the protocol: {raw}")
+        if raw is None:
+            raise WorkerCrashed(self._death_notice())
         try:
             answer = json.loads(raw)
         except ValueError:
@@ -710,24 +815,27 @@ class Worker:
         ``graceful`` first asks an idle child to exit; a hung one is killed at once.
         """
         if self._proc is not None:
-            if graceful and self._proc.poll() is None and self._to_child is not None:
+            stdin = self._proc.stdin
+            if graceful and self._proc.poll() is None and stdin is not None:
                 # A child that is already leaving (after a load error) has closed its end;
                 # it still gets its two seconds to finish exiting (atexit, coverage data).
                 with contextlib.suppress(OSError):
-                    self._to_child.send_bytes(b"null")
+                    write_within(stdin, frame(b"null"), 1.0)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self._proc.wait(timeout=2.0)
             if self._proc.poll() is None:
                 kill_tree(self._proc)
                 self._proc.wait()
+            if stdin is not None:
+                with contextlib.suppress(OSError):  # a child that died leaves a broken pipe
+                    stdin.close()
             self._proc = None
         if self._coverage is not None:
             self._coverage.collect()
             self._coverage = None
-        for conn in (self._to_child, self._from_child):
-            if conn is not None:
-                conn.close()
-        self._to_child = self._from_child = None
+        if self._replies is not None:
+            self._replies.stop()  # its thread closes the child's stdout, at the pipe's end
+            self._replies = None
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None

@@ -31,6 +31,7 @@ import json
 import operator
 import os
 import signal
+import struct
 import sys
 import time
 import traceback
@@ -47,10 +48,13 @@ __all__ = [
     "ReferenceBlocker",
     "build",
     "evaluate",
+    "frame",
     "load_class",
     "method_for",
     "missing_method",
     "operands",
+    "read_message",
+    "write_message",
 ]
 
 Program = dict[str, Any]
@@ -833,22 +837,83 @@ def _die_with_parent(parent: int, every: float = 0.25) -> None:
     threading.Thread(target=watch, name="micrograd-ref: parent watch", daemon=True).start()
 
 
+HEADER = struct.Struct("!i")
+"""Each message on the pipes: its length in 4 bytes (big-endian, signed), then its JSON."""
+
+
+def read_message(read: Callable[[int], bytes], limit: int) -> bytes | None:
+    """One message from a pipe read with ``read`` (as :func:`os.read` is); None at its end.
+
+    Raises:
+        ValueError: If the header announces more than ``limit`` bytes, or fewer than none.
+    """
+    header = _read_exactly(read, HEADER.size)
+    if header is None:
+        return None
+    (size,) = HEADER.unpack(header)
+    if not 0 <= size <= limit:
+        raise ValueError(f"a message of {size} bytes announced, more than the {limit} allowed")
+    return _read_exactly(read, size)
+
+
+def _read_exactly(read: Callable[[int], bytes], size: int) -> bytes | None:
+    """``size`` bytes; None if the pipe ends first (a message cut off is no message)."""
+    chunks = []
+    while size:
+        chunk = read(min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def frame(payload: bytes) -> bytes:
+    """``payload`` as one message: its header, then itself."""
+    return HEADER.pack(len(payload)) + payload
+
+
+def write_message(write: Callable[[bytes], int], payload: bytes) -> None:
+    """Write ``payload`` as one message with ``write`` (as :func:`os.write` is)."""
+    data = frame(payload)
+    while data:  # a pipe may take part of it (a signal, a full buffer)
+        data = data[write(data) :]
+
+
+def _take_standard_pipes() -> tuple[int, int]:
+    """The grader's two pipes (the child's stdin and stdout), moved off file descriptors 0 and 1.
+
+    The grader speaks with the child over its standard input and output,
+    which every platform can give a child (Windows passes no other file
+    descriptor). A student's ``print`` goes to captured text, but code that
+    writes to file descriptor 1 itself (``os.write(1, ...)``, a C extension's
+    ``printf``) or reads 0 (``input()``) would corrupt the conversation: from
+    here on 0 reads nothing and 1 writes nowhere.
+    """
+    requests, responses = os.dup(0), os.dup(1)
+    nowhere = os.open(os.devnull, os.O_RDWR)
+    os.dup2(nowhere, 0)
+    os.dup2(nowhere, 1)
+    os.close(nowhere)
+    return requests, responses
+
+
 def main(argv: Sequence[str]) -> None:
-    """Entry point of the child process: its two pipes' file descriptors, the grader's pid."""
+    """Entry point of the child process: the grader's pid; its messages on stdin and stdout."""
     import faulthandler  # noqa: PLC0415 - child only
-    from multiprocessing.connection import Connection  # noqa: PLC0415 - child only
 
+    requests, responses = _take_standard_pipes()
     faulthandler.enable()  # a segfault in the engine leaves a Python traceback on stderr
-    _die_with_parent(int(argv[2]))
-
-    requests = Connection(int(argv[0]), writable=False)
-    responses = Connection(int(argv[1]), readable=False)
+    _die_with_parent(int(argv[0]))
 
     def receive() -> Any:
-        return json.loads(requests.recv_bytes())
+        message = read_message(functools.partial(os.read, requests), sys.maxsize)
+        if message is None:
+            raise EOFError("the grader closed the pipe")
+        return json.loads(message)
 
     def send(message: Any) -> None:
-        responses.send_bytes(json.dumps(message).encode())
+        write_message(functools.partial(os.write, responses), json.dumps(message).encode())
 
     config = receive()
     _limit_resources(int(config.get("memory_bytes", 0)), int(config.get("process_limit", 0)))

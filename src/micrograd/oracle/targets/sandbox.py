@@ -121,7 +121,7 @@ def wrap(
     cwd: str,
     coverage: CoverageDrop | None = None,
 ) -> list[str]:
-    """``command`` run in a bubblewrap sandbox; the pipes it inherits (``pass_fds``) pass through.
+    """``command`` run in a bubblewrap sandbox; it talks over its stdin and stdout.
 
     ``visible`` are the files and folders of the submission (bound read-only
     at their own paths), ``worker`` the worker module's file (none for a

@@ -28,23 +28,27 @@ import contextlib
 import json
 import math
 import os
+import queue
 import re
-import select
 import shlex
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
-from typing import Any, Final
+from typing import IO, Any, Final
 
 from micrograd.oracle.runner import (
     REFERENCE_PACKAGE,
     LoadError,
+    PipeReader,
     Target,
     Worker,
     WorkerCrashed,
     WorkerTimeout,
+    has_process_groups,
+    kill_tree,
+    write_within,
 )
 from micrograd.oracle.targets import sandbox
 from micrograd.oracle.wire import OPS, form, wire
@@ -59,7 +63,9 @@ _OUTPUT_CAP: Final = 4000
 LINE_CAP = 64 * 1024**2
 """The longest line the grader reads from an adapter; a longer one breaks the protocol."""
 _LIMITS: Final = 'ulimit -c 0; ulimit -f 131072; exec "$@"'
-"""How the command is started, by ``sh``: no core dumps, no file over 64 MB (its stderr)."""
+"""How the command is started, by ``sh``: no core dumps, no file over 64 MB (its stderr).
+
+Where there is no ``sh`` (Windows) the command starts without these limits."""
 
 
 def command_target(command: str) -> Target:
@@ -125,6 +131,7 @@ class StdioWorker(Worker):
         self.ops: frozenset[str] = frozenset()
         """The op forms the adapter says its port has."""
         self._popen: subprocess.Popen[bytes] | None = None
+        self._chunks: PipeReader[bytes] | None = None
         self._buffer = b""
         self._output: list[str] = []
         self._kept = 0
@@ -151,18 +158,21 @@ class StdioWorker(Worker):
                 f"--cmd {self.target.location}: cannot start it: no program {words[0]!r} "
                 "(a name on PATH, or a path to an executable file)"
             )
-        command = ["sh", "-c", _LIMITS, "adapter", *words]
+        command = ["sh", "-c", _LIMITS, "adapter", *words] if shutil.which("sh") else words
         if self.sandbox:
             command = self._sandboxed(command)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the command
         self._popen = subprocess.Popen(
             command,
+            bufsize=0,  # a read returns what there is, not 64 KB or the end
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
-            start_new_session=True,
+            start_new_session=has_process_groups(),
             cwd=os.getcwd(),
         )
+        assert self._popen.stdout is not None
+        self._chunks = PipeReader(self._popen.stdout, _read_chunk, ahead=16)
         self.starts += 1
         try:
             hello = self._receive(time.monotonic() + self.load_timeout)
@@ -265,25 +275,18 @@ class StdioWorker(Worker):
         """Write one line to the command's stdin, waiting at most until ``deadline``."""
         assert self._popen is not None
         assert self._popen.stdin is not None
-        data = (json.dumps(message) + "\n").encode()
-        fd = self._popen.stdin.fileno()
-        os.set_blocking(fd, False)
-        while data:
-            left = deadline - time.monotonic()
-            _, writable, _ = select.select([], [fd], [], max(0.0, left))
-            if not writable:
-                self.close(graceful=False)
-                raise WorkerTimeout(f"the adapter read no input within the timeout ({left:g} s)")
-            try:
-                data = data[os.write(fd, data) :]
-            except BrokenPipeError as exc:
-                raise WorkerCrashed(self._death()) from exc
+        left = deadline - time.monotonic()
+        try:
+            taken = write_within(self._popen.stdin, (json.dumps(message) + "\n").encode(), left)
+        except OSError as exc:  # it died before reading all of it
+            raise WorkerCrashed(self._death()) from exc
+        if not taken:
+            self.close(graceful=False)
+            raise WorkerTimeout(f"the adapter read no input within the timeout ({left:g} s)")
 
     def _receive(self, deadline: float) -> dict[str, Any]:
         """The next JSON line from the command's stdout; other lines are its output."""
-        assert self._popen is not None
-        assert self._popen.stdout is not None
-        fd = self._popen.stdout.fileno()
+        assert self._chunks is not None
         while True:
             line, newline, rest = self._buffer.partition(b"\n")
             if newline:
@@ -302,12 +305,12 @@ class StdioWorker(Worker):
                 if not isinstance(message, dict):  # pragma: no cover - a line starting with {
                     raise WorkerCrashed("the adapter broke the protocol")
                 return message
-            readable, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-            if not readable:
+            try:
+                chunk = self._chunks.get(max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
                 self.close(graceful=False)
-                raise WorkerTimeout("no answer within the timeout")
-            chunk = os.read(fd, 65536)
-            if not chunk:
+                raise WorkerTimeout("no answer within the timeout") from None
+            if not isinstance(chunk, bytes):  # None: the end of its stdout
                 raise WorkerCrashed(self._death())
             self._buffer += chunk
             if len(self._buffer) > LINE_CAP:
@@ -360,17 +363,24 @@ class StdioWorker(Worker):
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self._popen.wait(timeout=2.0)
             if self._popen.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self._popen.pid, signal.SIGKILL)
+                kill_tree(self._popen)
                 self._popen.wait()
-            for stream in filter(None, (self._popen.stdin, self._popen.stdout)):
+            if self._popen.stdin is not None:
                 with contextlib.suppress(OSError):
-                    stream.close()
+                    self._popen.stdin.close()
             self._popen = None
+        if self._chunks is not None:
+            self._chunks.stop()  # its thread closes the command's stdout, at the pipe's end
+            self._chunks = None
         self._buffer = b""
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
+
+
+def _read_chunk(pipe: IO[bytes]) -> bytes | None:
+    """What the command wrote since the last read (at most 64 KB); None at the pipe's end."""
+    return pipe.read(65536) or None
 
 
 def _result(program: dict[str, Any], answer: Any) -> dict[str, Any]:  # noqa: ANN401 - JSON
