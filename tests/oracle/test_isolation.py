@@ -331,6 +331,17 @@ class TestOrphans:
         assert not _alive(child)
 
 
+def _later(path: Path, statement: str) -> Path:
+    """The correct engine at ``path``, with ``statement`` run by a thread 0.3 s after its import."""
+    path.write_text(
+        "import os, signal, threading, time\n"
+        f"def later():\n    time.sleep(0.3)\n    {statement}\n"
+        "threading.Thread(target=later, daemon=True).start()\n"
+        + (ENGINES / "correct_closures.py").read_text()
+    )
+    return path
+
+
 class TestTheConversation:
     """Grader and child speak in length-prefixed messages over the child's stdin and stdout."""
 
@@ -374,10 +385,16 @@ class TestTheConversation:
         child = subprocess.Popen([sys.executable, "-c", spew], stdout=subprocess.PIPE, bufsize=0)
         assert child.stdout is not None
         reader = PipeReader(child.stdout, lambda pipe: worker.read_message(pipe.read, 2**21))
+
+        def written() -> int:
+            return int(Path(f"/proc/{child.pid}/io").read_text().split()[3])  # wchar
+
         try:
-            time.sleep(1.0)
-            written = int(Path(f"/proc/{child.pid}/io").read_text().split()[3])  # wchar
-            assert written < 8 * 2**20  # two queued, one being read, one in the pipe: ~4 MB
+            deadline = time.monotonic() + 30
+            while written() < 3 * 2**20 and time.monotonic() < deadline:  # two queued, one read
+                time.sleep(0.05)
+            time.sleep(0.5)  # were the reader not held up, it would read on, and the child write
+            assert written() < 4 * 2**20  # and a fourth in the pipe, part written
             assert reader.get(timeout=5) == bytes(2**20)
         finally:
             reader.stop()
@@ -398,6 +415,27 @@ class TestTheConversation:
         with pytest.raises(BrokenPipeError):
             write_within(child.stdin, b"more", 5)
         child.stdin.close()
+
+    def test_a_stopped_engine_is_a_timeout_while_written_to(self, tmp_path: Path) -> None:
+        """A request larger than the pipe, never read (the engine stopped itself): a timeout."""
+        stopper = _later(tmp_path / "stopper.py", "os.kill(os.getpid(), signal.SIGSTOP)")
+        with Worker(parse_target(f"{stopper}:Value")) as child:
+            child.start()
+            time.sleep(1.0)
+            started = time.monotonic()
+            with pytest.raises(WorkerTimeout):
+                child.request([ADD] * 5000, timeout=1.0)  # about 300 KB
+            assert time.monotonic() - started < 5
+            assert not child.alive
+
+    def test_an_engine_gone_between_requests_is_a_crash(self, tmp_path: Path) -> None:
+        """The next request finds the pipe broken: a crash that names the exit status."""
+        leaver = _later(tmp_path / "leaver.py", "os._exit(3)")
+        with Worker(parse_target(f"{leaver}:Value")) as child:
+            child.start()
+            time.sleep(1.0)
+            with pytest.raises(WorkerCrashed, match="exited with status 3"):
+                child.request([ADD], timeout=5)
 
     def test_the_engine_writing_to_descriptor_one_changes_nothing(self, tmp_path: Path) -> None:
         """A C library's printf or os.write(1, ...) goes nowhere, input() reads nothing.

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
@@ -96,6 +96,21 @@ def _read_reply(pipe: IO[bytes]) -> bytes | None:
     return read_message(pipe.read, MAX_MESSAGE_BYTES)
 
 
+def _items(
+    pipe: IO[bytes], read: Callable[[IO[bytes]], T | None]
+) -> Iterator[T | ValueError | None]:
+    """Each item ``read`` gives, then None at the pipe's end or the error that broke it."""
+    try:
+        while (item := read(pipe)) is not None:
+            yield item
+    except ValueError as exc:  # the child broke the protocol: nothing more is read
+        yield exc
+    except OSError:  # pragma: no cover - a pipe error other than its end
+        yield None
+    else:
+        yield None
+
+
 class PipeReader(Generic[T]):
     """What a child writes to a pipe, read by a thread of its own, a few items ahead at most.
 
@@ -120,16 +135,9 @@ class PipeReader(Generic[T]):
 
     def _run(self, pipe: IO[bytes], read: Callable[[IO[bytes]], T | None]) -> None:
         with pipe:
-            try:
-                while (item := read(pipe)) is not None:
-                    if not self._put(item):
-                        return
-            except ValueError as exc:  # the child broke the protocol: nothing more is read
-                self._put(exc)
-                return
-            except OSError:  # pragma: no cover - a pipe error other than its end
-                pass
-            self._put(None)
+            for item in _items(pipe, read):
+                if not self._put(item):
+                    break
 
     def _put(self, item: T | ValueError | None) -> bool:
         """Queue ``item`` once there is room; False if the reader was stopped first."""
@@ -816,7 +824,8 @@ class Worker:
         """
         if self._proc is not None:
             stdin = self._proc.stdin
-            if graceful and self._proc.poll() is None and stdin is not None:
+            assert stdin is not None  # started with stdin=PIPE
+            if graceful and self._proc.poll() is None:
                 # A child that is already leaving (after a load error) has closed its end;
                 # it still gets its two seconds to finish exiting (atexit, coverage data).
                 with contextlib.suppress(OSError):
@@ -826,9 +835,8 @@ class Worker:
             if self._proc.poll() is None:
                 kill_tree(self._proc)
                 self._proc.wait()
-            if stdin is not None:
-                with contextlib.suppress(OSError):  # a child that died leaves a broken pipe
-                    stdin.close()
+            with contextlib.suppress(OSError):  # a child that died leaves a broken pipe
+                stdin.close()
             self._proc = None
         if self._coverage is not None:
             self._coverage.collect()

@@ -357,17 +357,18 @@ class StdioWorker(Worker):
     def close(self, *, graceful: bool = True) -> None:
         """Stop the command (its whole process group); ``graceful`` first closes its stdin."""
         if self._popen is not None:
-            if graceful and self._popen.stdin is not None:
+            stdin = self._popen.stdin
+            assert stdin is not None  # started with stdin=PIPE
+            if graceful:
                 with contextlib.suppress(OSError):
-                    self._popen.stdin.close()
+                    stdin.close()
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self._popen.wait(timeout=2.0)
             if self._popen.poll() is None:
                 kill_tree(self._popen)
                 self._popen.wait()
-            if self._popen.stdin is not None:
-                with contextlib.suppress(OSError):
-                    self._popen.stdin.close()
+            with contextlib.suppress(OSError):  # again if closed: nothing happens
+                stdin.close()  # (its stdout is closed by the thread that reads it)
             self._popen = None
         if self._chunks is not None:
             self._chunks.stop()  # its thread closes the command's stdout, at the pipe's end
