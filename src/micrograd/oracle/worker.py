@@ -852,7 +852,7 @@ def read_message(read: Callable[[int], bytes], limit: int) -> bytes | None:
         return None
     (size,) = HEADER.unpack(header)
     if not 0 <= size <= limit:
-        raise ValueError(f"a message of {size} bytes announced, more than the {limit} allowed")
+        raise ValueError(f"a message of {size} bytes announced (0 to {limit} allowed)")
     return _read_exactly(read, size)
 
 
