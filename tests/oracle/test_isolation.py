@@ -283,14 +283,17 @@ def _children(pid: int) -> list[int]:
 
 
 def _worker_of(pid: int) -> int | None:
-    """The child of ``pid`` that runs the worker (bwrap's or Python's), not a short-lived probe."""
+    """The Python worker among the descendants of ``pid`` (in the sandbox, bwrap's grandchild)."""
     for child in _children(pid):
         try:
-            arguments = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            arguments = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:  # gone between ps and here
             continue
-        if any(argument.endswith(b"worker.py") for argument in arguments):
+        if b"worker.main(" in arguments:
             return child
+        found = _worker_of(child)
+        if found is not None:
+            return found
     return None
 
 
@@ -315,7 +318,8 @@ class TestOrphans:
             start_new_session=True,
         )
         try:
-            # The sandbox's probe is a child too, for a moment: wait for the worker itself.
+            # The sandbox's probe is a child too, for a moment, and bwrap comes before the
+            # worker: wait for the worker itself, the process that must not outlive the grader.
             deadline = time.monotonic() + 60
             child = _worker_of(grader.pid)
             while child is None and grader.poll() is None and time.monotonic() < deadline:

@@ -397,13 +397,31 @@ class TestLessPlatform:
         assert resource.RLIMIT_NPROC in calls
         assert resource.RLIMIT_FSIZE in calls
 
-    def test_no_watch_without_a_parent_pid(self) -> None:
-        """In the sandbox the grader's pid is 0: no thread watches for it."""
-        import threading  # noqa: PLC0415 - counting threads
+    def test_the_grader_gone_is_its_pipe_hanging_up(self) -> None:
+        """The watch returns when the write end closes, not before, and reads nothing."""
+        import threading  # noqa: PLC0415 - the watch blocks: run it apart
 
-        before = threading.active_count()
-        worker._die_with_parent(0)
-        assert threading.active_count() == before
+        read_end, write_end = os.pipe()
+        os.write(write_end, b"a request")
+        watch = threading.Thread(target=worker._wait_for_the_grader, args=(read_end, 0))
+        watch.start()
+        watch.join(0.3)
+        assert watch.is_alive()  # a request waiting is no hang-up
+        os.close(write_end)
+        watch.join(5)
+        assert not watch.is_alive()
+        assert os.read(read_end, 100) == b"a request"  # still there for the main thread
+        os.close(read_end)
+
+    def test_without_poll_the_parent_is_watched(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Windows has no poll: the watch returns once the parent's pid is another's."""
+        import select  # noqa: PLC0415 - taken away
+
+        monkeypatch.delattr(select, "poll")
+        parents = iter([7, 7, 1])
+        monkeypatch.setattr(os, "getppid", lambda: next(parents))
+        worker._wait_for_the_grader(-1, 7, every=0.01)
+        assert next(parents, None) is None  # asked until the parent changed, then no more
 
     def test_no_process_groups(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Windows: a hanging engine is still killed at its time limit (the process alone)."""

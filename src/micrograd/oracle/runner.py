@@ -656,8 +656,8 @@ class Worker:
         """
         self.close()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
-        # In the sandbox the grader's pid means nothing (a PID namespace of its own): 0 tells
-        # the child not to watch for it; bwrap --die-with-parent kills the sandbox instead.
+        # Where the child cannot see its pipe hang up (Windows) it watches the grader's pid; in
+        # the sandbox that pid means nothing (a PID namespace of its own), and 0 says so.
         parent = "0" if self.sandbox else str(os.getpid())
         command = [sys.executable, "-I", "-B", "-c", BOOTSTRAP, WORKER_PATH, parent]
         if self.sandbox:

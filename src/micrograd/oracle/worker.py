@@ -812,29 +812,50 @@ def _nn_class(target: str, kind: str, class_name: str, module_name: str = "") ->
     return load_class(target, kind, class_name, module_name)
 
 
-def _die_with_parent(parent: int, every: float = 0.25) -> None:
-    """End this process, and everything it started, soon after the grader that started it ends.
+def _die_with_grader(requests: int, parent: int) -> None:
+    """End this process, and everything it started, as soon as the grader that started it ends.
 
     The child is the leader of a process group of its own, so the grader can
     kill what a student's code starts; but a grader killed itself (``grade``
     stopping a submission at its time limit, a teacher's ``kill -9``) would
-    leave a hanging engine spinning forever. A watching thread sees the
-    parent go (the child is then adopted by another process); ``parent`` is
-    the grader's process id as the grader gave it, since it may be gone
-    before this thread starts.
+    leave a hanging engine spinning forever. A thread waits for the grader
+    to go (:func:`_wait_for_the_grader`), then kills the process group.
     """
     import threading  # noqa: PLC0415 - child only
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(every)
-        if hasattr(os, "killpg"):  # pragma: no cover - the parent is gone: this process dies here
+        _wait_for_the_grader(requests, parent)
+        try:  # pragma: no cover - the grader is gone: this process dies here
             os.killpg(os.getpgrp(), signal.SIGKILL)  # the process group, with what it started
-        os._exit(1)  # pragma: no cover - Windows, without process groups: this process at least
+        except (AttributeError, ProcessLookupError):  # pragma: no cover - see below
+            # Windows has no process groups. In the sandbox the group is bwrap's, not seen
+            # from its PID namespace, and the namespace ends with this process, taking all.
+            os._exit(1)
 
-    if parent <= 0:  # in the sandbox: bwrap --die-with-parent does it
+    threading.Thread(target=watch, name="micrograd-ref: grader watch", daemon=True).start()
+
+
+def _wait_for_the_grader(requests: int, parent: int, every: float = 0.25) -> None:
+    """Return once the grader is gone, however it ended.
+
+    The grader holds the only write end of the pipe ``requests`` reads; when
+    it ends the kernel closes that end and the pipe reports a hang-up, which
+    :func:`select.poll` gives without reading (the requests stay for the main
+    thread). This holds in the sandbox too, where the grader's process id
+    means nothing and bwrap's own ``--die-with-parent`` leaves a window while
+    it starts. Without ``poll`` (Windows) the parent's id ``parent`` is
+    watched instead: the child is adopted by another process when it goes
+    (``parent`` 0, never sandboxed there, watches for nothing).
+    """
+    import select  # noqa: PLC0415 - child only
+
+    if hasattr(select, "poll"):
+        hangup = select.poll()
+        hangup.register(requests, 0)  # no event asked for: a hang-up is reported all the same
+        hangup.poll()
         return
-    threading.Thread(target=watch, name="micrograd-ref: parent watch", daemon=True).start()
+    while parent <= 0 or os.getppid() == parent:
+        time.sleep(every)
 
 
 HEADER = struct.Struct("!i")
@@ -904,7 +925,7 @@ def main(argv: Sequence[str]) -> None:
 
     requests, responses = _take_standard_pipes()
     faulthandler.enable()  # a segfault in the engine leaves a Python traceback on stderr
-    _die_with_parent(int(argv[0]))
+    _die_with_grader(requests, int(argv[0]))
 
     def receive() -> Any:
         # The pipe's end (the grader is gone) is "null", the grader's own word for "stop".
