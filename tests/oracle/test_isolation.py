@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -305,8 +306,49 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"  # a zombie is gone too
 
 
+def _marked(mark: bytes) -> list[int]:
+    """The live processes whose environment holds ``mark``.
+
+    The sandbox clears the worker's own environment, but its bwrap parents keep
+    theirs, and live as long as it does.
+    """
+    found = []
+    for folder in Path("/proc").glob("[0-9]*"):
+        try:
+            if mark in (folder / "environ").read_bytes().split(b"\0") and _alive(int(folder.name)):
+                found.append(int(folder.name))
+        except OSError:  # gone, or not ours to read
+            continue
+    return found
+
+
 class TestOrphans:
     """A hanging engine never outlives the grader that started it."""
+
+    def test_nothing_outlives_a_grader_killed_as_it_starts_the_worker(self, tmp_path: Path) -> None:
+        """Killed at moments across the worker's start, where bwrap's own watch has a gap."""
+        mark = f"MICROGRAD_TEST_MARK={uuid.uuid4().hex}"
+        env = {**os.environ, "MICROGRAD_TEST_MARK": mark.split("=")[1]}
+        for moment in range(10):
+            grader = subprocess.Popen(
+                [sys.executable, "-m", "micrograd", "check", str(ENGINES / "load_hangs.py")],
+                cwd=tmp_path,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            deadline = time.monotonic() + 60
+            while not _children(grader.pid) and grader.poll() is None:
+                assert time.monotonic() < deadline, "the grader started nothing in 60 s"
+                time.sleep(0.005)
+            time.sleep(0.003 * moment)
+            os.killpg(grader.pid, signal.SIGKILL)
+            grader.wait()
+        deadline = time.monotonic() + 10
+        while _marked(mark.encode()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _marked(mark.encode()) == []
 
     def test_the_worker_dies_with_a_killed_grader(self, tmp_path: Path) -> None:
         """Check killed with SIGKILL (grade's time limit does that): its hanging child goes too."""
