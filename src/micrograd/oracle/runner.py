@@ -30,7 +30,7 @@ from micrograd.oracle.targets import (
     write_module,
 )
 from micrograd.oracle.targets.sandbox import CoverageDrop
-from micrograd.oracle.worker import frame, read_message
+from micrograd.oracle.worker import frame, read_message, write_all
 
 __all__ = [
     "REFERENCE_PACKAGE",
@@ -175,10 +175,8 @@ def write_within(pipe: IO[bytes], data: bytes, timeout: float) -> bool:
     failed: list[OSError] = []
 
     def write() -> None:
-        rest = data
         try:
-            while rest:  # a pipe may take part of it (a signal in between)
-                rest = rest[pipe.write(rest) :]
+            write_all(pipe.write, data)
         except OSError as exc:
             failed.append(exc)
         except ValueError:  # pragma: no cover - closed by the caller, late: the child is killed

@@ -54,6 +54,7 @@ __all__ = [
     "missing_method",
     "operands",
     "read_message",
+    "write_all",
     "write_message",
 ]
 
@@ -896,8 +897,12 @@ def frame(payload: bytes) -> bytes:
 
 def write_message(write: Callable[[bytes], int], payload: bytes) -> None:
     """Write ``payload`` as one message with ``write`` (as :func:`os.write` is)."""
-    data = frame(payload)
-    while data:  # a pipe may take part of it (a signal, a full buffer)
+    write_all(write, frame(payload))
+
+
+def write_all(write: Callable[[bytes], int], data: bytes) -> None:
+    """Write all of ``data`` with ``write``, which may take part of it (a signal in between)."""
+    while data:
         data = data[write(data) :]
 
 
